@@ -1,0 +1,209 @@
+#include "client/cli.h"
+
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/csv_batch.h"
+#include "client/heatmap.h"
+
+namespace skewfree::client {
+namespace {
+
+absl::Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
+  return absl::OkStatus();
+}
+
+// Sends `batch` in requests of at most `rows_per_request` rows.
+absl::StatusOr<Prediction> PredictInChunks(const PredictionClient& client,
+                                           const std::string& model, const Batch& batch,
+                                           int rows_per_request) {
+  Prediction all;
+  const size_t step = static_cast<size_t>(std::max(1, rows_per_request));
+  for (size_t first = 0; first < batch.num_rows(); first += step) {
+    const size_t last = std::min(batch.num_rows(), first + step);
+    std::vector<Column> columns;
+    for (const Column& full : batch.columns()) {
+      Column part{full.name, full.type, {}, {}};
+      if (full.type == DataType::kFp32) {
+        part.floats.assign(full.floats.begin() + first, full.floats.begin() + last);
+      } else {
+        part.ints.assign(full.ints.begin() + first, full.ints.begin() + last);
+      }
+      columns.push_back(std::move(part));
+    }
+    absl::StatusOr<Prediction> chunk = client.Predict(model, *Batch::FromColumns(columns));
+    if (!chunk.ok()) return chunk.status();
+    all.values.insert(all.values.end(), chunk->values.begin(), chunk->values.end());
+    all.model_version = chunk->model_version;
+  }
+  return all;
+}
+
+absl::Status PredictCsv(const PredictionClient& client, const PredictCommand& command) {
+  absl::StatusOr<inference::ModelMetadataResponse> metadata = client.ModelMetadata(command.model);
+  if (!metadata.ok()) return metadata.status();
+  absl::StatusOr<std::vector<Column>> inputs = InputColumns(*metadata);
+  if (!inputs.ok()) return inputs.status();
+  absl::StatusOr<CsvTable> table = ReadCsv(command.csv, *std::move(inputs));
+  if (!table.ok()) return table.status();
+  absl::StatusOr<Prediction> prediction =
+      PredictInChunks(client, command.model, table->batch, command.batch);
+  if (!prediction.ok()) return prediction.status();
+  absl::StatusOr<std::string> csv = CsvWithPredictions(*table, prediction->values);
+  if (!csv.ok()) return csv.status();
+  if (command.out.empty()) {
+    std::cout << *csv;
+    return absl::OkStatus();
+  }
+  std::cerr << table->lines.size() << " rows predicted by version "
+            << prediction->model_version << " -> " << command.out << "\n";
+  return WriteText(command.out, *csv);
+}
+
+}  // namespace
+
+absl::Status RunPredict(const PredictionClient& client, const PredictCommand& command) {
+  if (!command.csv.empty()) return PredictCsv(client, command);
+  std::vector<std::string> missing;
+  if (!command.beta1) missing.push_back("--beta1");
+  if (!command.beta2) missing.push_back("--beta2");
+  if (!command.hour) missing.push_back("--hour");
+  if (!command.weekday) missing.push_back("--weekday");
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("predict needs --csv FILE or all of ", absl::StrJoin(missing, ", ")));
+  }
+  const Row row = {{"beta1", *command.beta1},
+                   {"beta2", *command.beta2},
+                   {"hour", *command.hour},
+                   {"weekday", *command.weekday}};
+  absl::StatusOr<Prediction> prediction = client.Predict(command.model, {row});
+  if (!prediction.ok()) return prediction.status();
+  std::cout << absl::StrFormat("%s = %.9g (model %s version %s)\n", command.model,
+                               prediction->values[0], command.model,
+                               prediction->model_version);
+  return absl::OkStatus();
+}
+
+absl::Status RunHealth(const PredictionClient& client, const std::string& model) {
+  absl::StatusOr<bool> live = client.ServerLive();
+  if (!live.ok()) return live.status();
+  absl::StatusOr<bool> ready = client.ServerReady();
+  if (!ready.ok()) return ready.status();
+  std::cout << "live: " << (*live ? "true" : "false") << "\nready: "
+            << (*ready ? "true" : "false") << "\n";
+  bool all_serving = *live && *ready;
+  std::vector<std::string> services = {""};
+  if (!model.empty()) services.push_back(model);
+  for (const std::string& service : services) {
+    absl::StatusOr<HealthState> state = client.Health(service);
+    if (!state.ok()) return state.status();
+    std::cout << "health[" << (service.empty() ? "server" : service)
+              << "]: " << HealthStateName(*state) << "\n";
+    all_serving = all_serving && *state == HealthState::kServing;
+  }
+  if (!all_serving) return absl::FailedPreconditionError("the server is not serving");
+  return absl::OkStatus();
+}
+
+absl::Status RunMetadata(const PredictionClient& client, const std::string& model) {
+  absl::StatusOr<inference::ServerMetadataResponse> server = client.ServerMetadata();
+  if (!server.ok()) return server.status();
+  std::cout << "server: " << server->name() << " " << server->version()
+            << "\nextensions: " << absl::StrJoin(server->extensions(), ", ") << "\n";
+  if (model.empty()) return absl::OkStatus();
+  absl::StatusOr<inference::ModelMetadataResponse> metadata = client.ModelMetadata(model);
+  if (!metadata.ok()) return metadata.status();
+  std::cout << "model: " << metadata->name() << " (platform " << metadata->platform()
+            << ")\nversions: " << absl::StrJoin(metadata->versions(), ", ") << "\n";
+  auto print = [](const char* kind, const auto& tensors) {
+    for (const auto& t : tensors) {
+      std::cout << kind << ": " << t.name() << " " << t.datatype() << " ["
+                << absl::StrJoin(t.shape(), ", ") << "]\n";
+    }
+  };
+  print("input", metadata->inputs());
+  print("output", metadata->outputs());
+  return absl::OkStatus();
+}
+
+absl::Status RunHeatmap(const PredictionClient& client, const HeatmapCommand& command) {
+  if (command.grid < 1 || command.grid > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grid must be in [1, 100], got ", command.grid));
+  }
+  const Batch batch = HeatmapBatch(command.grid, -5.0f, 5.0f);
+  absl::StatusOr<Prediction> prediction = PredictInChunks(client, command.model, batch, 8192);
+  if (!prediction.ok()) return prediction.status();
+  absl::StatusOr<Heatmap> heatmap = AverageCells(prediction->values, command.grid);
+  if (!heatmap.ok()) return heatmap.status();
+  std::cout << "mean predicted " << command.model << " by weekday x hour (version "
+            << prediction->model_version << ", " << command.grid * command.grid
+            << " beta pairs per cell)\n"
+            << HeatmapTable(*heatmap);
+  if (command.svg.empty()) return absl::OkStatus();
+  return WriteText(command.svg,
+                   HeatmapSvg(*heatmap, absl::StrCat("Mean predicted ", command.model,
+                                                     ", version ", prediction->model_version)));
+}
+
+Batch RandomHumidityBatch(int rows, uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::uniform_real_distribution<float> beta(-5.0f, 5.0f);
+  std::uniform_int_distribution<int64_t> hour(0, 23), weekday(0, 6);
+  std::vector<Column> columns(4);
+  columns[0].name = "beta1";
+  columns[1].name = "beta2";
+  columns[2].name = "hour";
+  columns[3].name = "weekday";
+  columns[2].type = columns[3].type = DataType::kInt64;
+  for (int i = 0; i < rows; ++i) {
+    columns[0].floats.push_back(beta(random));
+    columns[1].floats.push_back(beta(random));
+    columns[2].ints.push_back(hour(random));
+    columns[3].ints.push_back(weekday(random));
+  }
+  return Batch::FromColumns(std::move(columns)).value();  // Equal lengths by construction.
+}
+
+absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command) {
+  if (command.batch < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--batch must be at least 1, got ",
+                                                   command.batch));
+  }
+  if (command.channels < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--channels must be at least 1, got ", command.channels));
+  }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < command.channels; ++i) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> c = CreateChannel(channel, i);
+    if (!c.ok()) return c.status();
+    channels.push_back(*std::move(c));
+  }
+  const inference::ModelInferRequest request =
+      BuildInferRequest(command.model, command.model_version,
+                        RandomHumidityBatch(command.batch, 42),
+                        command.raw ? Encoding::kRaw : Encoding::kTyped);
+  absl::StatusOr<LoadResult> result = RunLoad(channels, request, command.load);
+  if (!result.ok()) return result.status();
+  std::cout << FormatLoadResult(*result) << std::flush;
+  if (result->failed_calls > 0) {
+    return absl::AbortedError(absl::StrCat(result->failed_calls, " calls failed, first: ",
+                                           result->first_errors.empty()
+                                               ? std::string("?")
+                                               : result->first_errors[0]));
+  }
+  if (result->ok_calls == 0) return absl::UnavailableError("no call completed");
+  return absl::OkStatus();
+}
+
+}  // namespace skewfree::client
