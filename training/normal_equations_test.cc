@@ -1,0 +1,89 @@
+#include "training/normal_equations.h"
+
+#include <random>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/humidity_rows.h"
+#include "tests/status_matchers.h"
+
+namespace skewfree::training {
+namespace {
+
+using ::skewfree::testing::HumidityRow;
+using ::skewfree::testing::StatusIs;
+
+// Noiseless rows from known parameters: 3*x1 - 2*x2 + 10 + 5 in slot (1, 18).
+struct Data {
+  transform::CompactBatch batch;
+  std::vector<float> labels;
+};
+
+Data MakeData(const transform::Transformer& transformer, int n, uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::uniform_real_distribution<float> beta(-5, 5);
+  std::vector<HumidityRow> rows;
+  for (int i = 0; i < n; ++i) {
+    rows.push_back({beta(random), beta(random), static_cast<int64_t>(random() % 24),
+                    static_cast<int64_t>(random() % 7)});
+  }
+  Data data;
+  EXPECT_TRUE(transformer.TransformCompact(skewfree::testing::ToColumns(rows).View(),
+                                           &data.batch).ok());
+  for (int i = 0; i < n; ++i) {
+    const float* d = data.batch.dense_row(i);
+    const bool special = rows[i].weekday == 1 && rows[i].hour == 18;
+    data.labels.push_back(3 * d[0] - 2 * d[1] + 10 + (special ? 5 : 0));
+  }
+  return data;
+}
+
+TEST(NormalEquationsTest, RecoversNoiselessParameters) {
+  const auto transformer = transform::Transformer::Create(
+      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+  const Data data = MakeData(transformer, 20000, 1);
+  NormalEquations equations(transformer.num_features());
+  equations.Add(data.batch, data.labels);
+  auto p = equations.Solve(1e-9);
+  ASSERT_THAT(p, skewfree::testing::IsOk());
+  EXPECT_NEAR((*p)[0], 3, 1e-3);
+  EXPECT_NEAR((*p)[1], -2, 1e-3);
+  // One-hot effects are centred by the ridge: the special slot stands 5 above
+  // every other slot, which are all equal.
+  const double other = (*p)[2 + 0 * 24 + 0];
+  EXPECT_NEAR((*p)[2 + 1 * 24 + 18] - other, 5, 1e-3);
+  EXPECT_NEAR((*p)[2 + 6 * 24 + 23] - other, 0, 1e-3);
+  EXPECT_NEAR((*p)[170] + other, 10, 1e-3);
+}
+
+TEST(NormalEquationsTest, MergedShardsEqualOnePass) {
+  const auto transformer = transform::Transformer::Create(
+      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+  const Data a = MakeData(transformer, 500, 2), b = MakeData(transformer, 700, 3);
+  NormalEquations one(170), first(170), second(170);
+  one.Add(a.batch, a.labels);
+  one.Add(b.batch, b.labels);
+  first.Add(a.batch, a.labels);
+  second.Add(b.batch, b.labels);
+  ASSERT_THAT(first.Merge(second), skewfree::testing::IsOk());
+  EXPECT_EQ(first.rows(), 1200);
+  auto p1 = one.Solve(1e-6), p2 = first.Solve(1e-6);
+  ASSERT_THAT(p1, skewfree::testing::IsOk());
+  ASSERT_THAT(p2, skewfree::testing::IsOk());
+  for (size_t i = 0; i < p1->size(); ++i) EXPECT_NEAR((*p1)[i], (*p2)[i], 1e-9);
+  NormalEquations other(3);
+  EXPECT_THAT(first.Merge(other), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(NormalEquationsTest, EmptyOrBadRidgeFails) {
+  NormalEquations equations(170);
+  EXPECT_THAT(equations.Solve(1e-6), StatusIs(absl::StatusCode::kFailedPrecondition));
+  const auto transformer = transform::Transformer::Create(
+      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+  const Data a = MakeData(transformer, 10, 2);
+  equations.Add(a.batch, a.labels);
+  EXPECT_THAT(equations.Solve(0), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace skewfree::training

@@ -1,0 +1,42 @@
+// report.html: the run's closing pictures as one self-contained page (inline
+// SVG, no scripts, no network).
+#ifndef SKEWFREE_TRAINING_REPORT_H_
+#define SKEWFREE_TRAINING_REPORT_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace skewfree::training {
+
+// A grid of values, row-major (e.g. weekday x hour).
+struct Heatmap {
+  std::string title;
+  std::string row_name;     // e.g. "weekday"
+  std::string column_name;  // e.g. "hour"
+  int rows = 0;
+  int columns = 0;
+  std::vector<double> values;  // rows x columns.
+};
+
+struct ReportData {
+  std::string title;
+  std::vector<std::pair<std::string, std::string>> summary;  // Key, value.
+  std::vector<double> train_step, train_loss;  // Train batch MSE per step.
+  std::vector<double> eval_step, eval_mse;     // Eval MSE (RMSE squared).
+  std::vector<double> eval_errors;             // prediction - label.
+  std::optional<Heatmap> heatmap;
+};
+
+// The whole HTML page.
+std::string RenderReport(const ReportData& data);
+
+// The SVG pieces, exposed for tests.
+std::string LossCurvesSvg(const ReportData& data);
+std::string HistogramSvg(const std::vector<double>& values, int bins);
+std::string HeatmapSvg(const Heatmap& heatmap);
+
+}  // namespace skewfree::training
+
+#endif  // SKEWFREE_TRAINING_REPORT_H_

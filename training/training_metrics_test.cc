@@ -1,0 +1,85 @@
+#include "training/training_metrics.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace skewfree::training {
+namespace {
+
+using ::skewfree::testing::IsOk;
+using ::skewfree::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    (void)::write(fd, request.data(), request.size());
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+  }
+  ::close(fd);
+  return response;
+}
+
+TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
+  auto metrics = TrainingMetrics::Create({"127.0.0.1", -1});
+  ASSERT_THAT(metrics, IsOk());
+  ASSERT_GT((*metrics)->port(), 0);
+  (*metrics)->SetLoss(2.5);
+  (*metrics)->SetEval(1.42, 1.13);
+  (*metrics)->SetStep(17);
+  (*metrics)->AddExamples(17000);
+  (*metrics)->AddBadRows(2);
+  (*metrics)->AddCheckpoint();
+  const std::string body = HttpGet((*metrics)->port(), "/metrics");
+  EXPECT_THAT(body, HasSubstr("skewfree_training_loss 2.5"));
+  EXPECT_THAT(body, HasSubstr("skewfree_eval_rmse 1.42"));
+  EXPECT_THAT(body, HasSubstr("skewfree_eval_mae 1.13"));
+  EXPECT_THAT(body, HasSubstr("skewfree_training_step 17"));
+  EXPECT_THAT(body, HasSubstr("skewfree_training_examples_total 17000"));
+  EXPECT_THAT(body, HasSubstr("skewfree_training_bad_rows_total 2"));
+  EXPECT_THAT(body, HasSubstr("skewfree_checkpoints_written_total 1"));
+}
+
+TEST(TrainingMetricsTest, OffMeansNoPort) {
+  auto metrics = TrainingMetrics::Create({"127.0.0.1", 0});
+  ASSERT_THAT(metrics, IsOk());
+  EXPECT_EQ((*metrics)->port(), 0);
+  (*metrics)->SetLoss(1);  // Still usable.
+}
+
+TEST(TrainingMetricsTest, BusyPortIsUnavailable) {
+  auto first = TrainingMetrics::Create({"127.0.0.1", -1});
+  ASSERT_THAT(first, IsOk());
+  EXPECT_THAT(TrainingMetrics::Create({"127.0.0.1", (*first)->port()}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(TrainingMetrics::Create({"127.0.0.1", 70000}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(TrainingMetricsTest, PushToClosedGatewayIsUnavailable) {
+  auto metrics = TrainingMetrics::Create({"127.0.0.1", 0});
+  ASSERT_THAT(metrics, IsOk());
+  EXPECT_THAT((*metrics)->Push("127.0.0.1:1", "job"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT((*metrics)->Push("nohostport", "job"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace skewfree::training
