@@ -1,0 +1,156 @@
+// skewfree-server: serves the bundles of a model repository over the Open
+// Inference Protocol (gRPC). flags -> Options -> Create -> wait for signals.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "server/server.h"
+#include "server/version_policy.h"
+
+ABSL_FLAG(std::string, model_repository, "",
+          "Directory of models: <dir>/<model>/<version>/ (required).");
+ABSL_FLAG(std::vector<std::string>, model, {},
+          "Model to serve; repeatable or comma-separated. Default: every "
+          "subdirectory of --model_repository.");
+ABSL_FLAG(std::string, version_policy, "latest:1",
+          "Versions served per model: latest:N (the newest N that load) or "
+          "specific:V1,V2,... Per model: name=policy;name=policy, e.g. "
+          "'latest:1;humidity=latest:2'.");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
+          "How often the repository is rescanned (SIGHUP rescans at once).");
+ABSL_FLAG(int, port, 8001, "gRPC port; 0 picks a free port.");
+ABSL_FLAG(int, metrics_port, 8002,
+          "Prometheus /metrics port; 0 picks a free port, -1 disables.");
+ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC and metrics).");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
+          "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA: require client certificates signed by it (mutual TLS).");
+ABSL_FLAG(int64_t, max_batch, 65536, "Rows allowed per ModelInfer request.");
+ABSL_FLAG(int, max_message_bytes, 16 << 20, "Largest request message accepted.");
+
+namespace skewfree::server {
+namespace {
+
+// --model may be given several times; absl keeps only the last, so every
+// occurrence is collected here first.
+std::vector<std::string> CollectModelFlags(int argc, char** argv) {
+  std::vector<std::string> models;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    std::string value;
+    if ((arg == "--model" || arg == "-model") && i + 1 < argc) {
+      value = argv[++i];
+    } else if (arg.rfind("--model=", 0) == 0 || arg.rfind("-model=", 0) == 0) {
+      value = arg.substr(arg.find('=') + 1);
+    } else {
+      continue;
+    }
+    for (absl::string_view name : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+      models.emplace_back(name);
+    }
+  }
+  return models;
+}
+
+// "latest:1;humidity=specific:2,3": a default and overrides per model.
+absl::Status ParsePolicies(const std::string& text, VersionManager::Options* options) {
+  for (absl::string_view part : absl::StrSplit(text, ';', absl::SkipEmpty())) {
+    const size_t eq = part.find('=');
+    const absl::string_view policy_text = eq == part.npos ? part : part.substr(eq + 1);
+    absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy(policy_text);
+    if (!policy.ok()) return policy.status();
+    if (eq == part.npos) {
+      options->policy = *policy;
+    } else {
+      options->model_policies[std::string(part.substr(0, eq))] = *policy;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models) {
+  Server::Options options;
+  options.address = absl::GetFlag(FLAGS_address);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.inference.max_batch = absl::GetFlag(FLAGS_max_batch);
+  options.versions.repository = absl::GetFlag(FLAGS_model_repository);
+  if (options.versions.repository.empty()) {
+    return absl::InvalidArgumentError("--model_repository is required");
+  }
+  options.versions.models = std::move(models);
+  options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  absl::Status status = ParsePolicies(absl::GetFlag(FLAGS_version_policy), &options.versions);
+  if (!status.ok()) return status;
+  return options;
+}
+
+// Blocks SIGTERM, SIGINT and SIGHUP in this thread and in every thread
+// started after, so they are only ever received by sigwait below.
+sigset_t BlockSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int Run(int argc, char** argv) {
+  const sigset_t signals = BlockSignals();
+  std::vector<std::string> models = CollectModelFlags(argc, argv);
+  absl::SetProgramUsageMessage(
+      "skewfree-server --model_repository=DIR [--port=8001] [--metrics_port=8002] ...");
+  absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<Server::Options> options = OptionsFromFlags(std::move(models));
+  if (!options.ok()) {
+    absl::FPrintF(stderr, "skewfree-server: %s\n", options.status().ToString());
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(*std::move(options));
+  if (!server.ok()) {
+    absl::FPrintF(stderr, "skewfree-server: %s\n", server.status().ToString());
+    return 1;
+  }
+  absl::PrintF("grpc listening on %s\n", (*server)->grpc_endpoint());
+  if (!(*server)->metrics_endpoint().empty()) {
+    absl::PrintF("metrics listening on %s\n", (*server)->metrics_endpoint());
+  }
+  std::fflush(stdout);
+  while (true) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      (*server)->Rescan();
+      continue;
+    }
+    absl::FPrintF(stderr, "skewfree-server: signal %d, draining (up to %s)\n", signal,
+                  absl::FormatDuration(absl::GetFlag(FLAGS_drain_timeout)));
+    (*server)->Shutdown(absl::GetFlag(FLAGS_drain_timeout));
+    absl::FPrintF(stderr, "skewfree-server: stopped\n");
+    return 0;
+  }
+}
+
+}  // namespace
+}  // namespace skewfree::server
+
+int main(int argc, char** argv) { return skewfree::server::Run(argc, argv); }

@@ -1,0 +1,160 @@
+#include "server/server.h"
+
+#include <chrono>
+#include <exception>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "model/file_util.h"
+#include "transform/status_macros.h"
+
+namespace skewfree::server {
+namespace {
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const Server::Options& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+  }
+  grpc::SslServerCredentialsOptions ssl(
+      options.tls_client_ca_file.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.private_key, model::ReadFile(options.tls_key_file));
+  ASSIGN_OR_RETURN(pair.cert_chain, model::ReadFile(options.tls_cert_file));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!options.tls_client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, model::ReadFile(options.tls_client_ca_file));
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+std::string JoinHostPort(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
+  if (options.port < 0 || options.port > 65535 || options.metrics_port < -1 ||
+      options.metrics_port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad port ", options.port, " or metrics port ", options.metrics_port));
+  }
+  if (options.inference.max_batch < 1 || options.max_message_bytes < 1) {
+    return absl::InvalidArgumentError("max batch and max message bytes must be positive");
+  }
+  std::unique_ptr<Server> server(new Server());
+  ASSIGN_OR_RETURN(server->metrics_, ServerMetrics::Create());
+  VersionManager::Options versions = options.versions;
+  versions.metrics = server->metrics_.get();
+  Server* raw = server.get();
+  versions.on_publish = [raw](const RepositorySnapshot& snapshot) {
+    raw->UpdateHealth(snapshot);
+  };
+  ASSIGN_OR_RETURN(server->versions_, VersionManager::Create(std::move(versions)));
+  server->service_ = std::make_unique<InferenceService>(
+      options.inference, server->versions_.get(), server->metrics_.get());
+  RETURN_IF_ERROR(server->StartGrpc(options));
+  server->UpdateHealth(*server->versions_->snapshot());
+  RETURN_IF_ERROR(server->StartMetrics(options));
+  server->versions_->Start();
+  return server;
+}
+
+absl::Status Server::StartGrpc(const Options& options) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeCredentials(options));
+  // Both are process-wide switches read when the builder is made.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(JoinHostPort(options.address, options.port), credentials, &port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.RegisterService(service_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", JoinHostPort(options.address, options.port)));
+  }
+  grpc_endpoint_ = JoinHostPort(options.address, port_);
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartMetrics(const Options& options) {
+  if (options.metrics_port < 0) return absl::OkStatus();
+  const std::string bind = JoinHostPort(options.address, options.metrics_port);
+  // The Exposer (civetweb) throws when it cannot bind.
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(bind);
+    exposer_->RegisterCollectable(metrics_->registry());
+    const std::vector<int> ports = exposer_->GetListeningPorts();
+    if (ports.empty()) throw std::runtime_error("no listening port");
+    metrics_port_ = ports.front();
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", bind, ": ", e.what()));
+  }
+  metrics_endpoint_ = JoinHostPort(options.address, metrics_port_);
+  return absl::OkStatus();
+}
+
+void Server::UpdateHealth(const RepositorySnapshot& snapshot) {
+  absl::MutexLock lock(&mu_);
+  if (draining_ || grpc_server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  for (const std::string& name : health_models_) {
+    if (snapshot.Find(name) == nullptr) health->SetServingStatus(name, false);
+  }
+  health_models_.clear();
+  for (const auto& [name, model] : snapshot.models) {
+    health->SetServingStatus(name, !model->versions.empty());
+    health_models_.push_back(name);
+  }
+  health->SetServingStatus("", snapshot.ready());
+}
+
+void Server::BeginDrain() {
+  absl::MutexLock lock(&mu_);
+  if (draining_) return;
+  draining_ = true;
+  service_->SetDraining();
+  if (grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService()) {
+    // NOT_SERVING for every service name, and no later change.
+    health->Shutdown();
+  }
+}
+
+void Server::Shutdown(absl::Duration drain_timeout) {
+  BeginDrain();
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + drain_timeout));
+  grpc_server_->Wait();
+  versions_->Stop();
+  exposer_.reset();
+}
+
+Server::~Server() {
+  if (grpc_server_ != nullptr) Shutdown(absl::ZeroDuration());
+  if (versions_ != nullptr) versions_->Stop();
+}
+
+}  // namespace skewfree::server

@@ -1,0 +1,99 @@
+// skewfree-server as a library: gRPC (inference + health + reflection),
+// Prometheus metrics, the version manager, and drain.
+#ifndef SKEWFREE_SERVER_SERVER_H_
+#define SKEWFREE_SERVER_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/exposer.h"
+#include "server/inference_service.h"
+#include "server/server_metrics.h"
+#include "server/version_manager.h"
+
+namespace skewfree::server {
+
+// Thread-safe.
+class Server {
+ public:
+  struct Options {
+    // Address to listen on (gRPC and metrics), e.g. "0.0.0.0" or "::1".
+    std::string address = "0.0.0.0";
+    // gRPC port; 0 picks a free one (see port()).
+    int port = 8001;
+    // Prometheus /metrics port; 0 picks a free one, -1 disables metrics.
+    int metrics_port = 8002;
+    // PEM files. With cert and key the server speaks TLS only; with a client
+    // CA too, it requires client certificates signed by that CA (mutual TLS).
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
+    // Largest request gRPC accepts (RESOURCE_EXHAUSTED beyond).
+    int max_message_bytes = 16 << 20;
+    // Rows per ModelInfer request and repository settings.
+    InferenceService::Options inference;
+    // Repository, models, policy, poll interval (metrics/on_publish are set
+    // by the server).
+    VersionManager::Options versions;
+  };
+
+  // Loads the repository once, then starts listening and polling.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(Options options);
+  ~Server();  // Shutdown(absl::ZeroDuration()) if not done yet.
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // "ADDR:PORT" actually listening ("[ADDR]:PORT" for IPv6).
+  const std::string& grpc_endpoint() const { return grpc_endpoint_; }
+  // "" when metrics are off.
+  const std::string& metrics_endpoint() const { return metrics_endpoint_; }
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+
+  // Rescans the repository now (SIGHUP).
+  void Rescan() { versions_->RescanNow(); }
+  const VersionManager& versions() const { return *versions_; }
+  const ServerMetrics& metrics() const { return *metrics_; }
+
+  // Health NOT_SERVING everywhere and ServerReady false; still serving.
+  void BeginDrain() ABSL_LOCKS_EXCLUDED(mu_);
+  // BeginDrain, refuse new calls, let in-flight calls finish within
+  // `drain_timeout` (then cancel them), stop polling. Idempotent; blocks.
+  void Shutdown(absl::Duration drain_timeout) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  Server() = default;
+  absl::Status StartGrpc(const Options& options);
+  absl::Status StartMetrics(const Options& options);
+  void UpdateHealth(const RepositorySnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Set in Create, constant after.
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<VersionManager> versions_;
+  std::unique_ptr<InferenceService> service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string grpc_endpoint_;
+  std::string metrics_endpoint_;
+  int port_ = 0;
+  int metrics_port_ = -1;
+
+  absl::Mutex mu_;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Model names whose health status was set, so removed ones are cleared.
+  std::vector<std::string> health_models_ ABSL_GUARDED_BY(mu_);
+};
+
+// "host:port", bracketing IPv6 hosts.
+std::string JoinHostPort(const std::string& host, int port);
+
+}  // namespace skewfree::server
+
+#endif  // SKEWFREE_SERVER_SERVER_H_
