@@ -1,0 +1,505 @@
+#include "training/input/input_pipeline.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "training/input/csv_reader.h"
+#include "transform/status_macros.h"
+
+namespace skewfree::training {
+namespace {
+
+using internal::BlockParser;
+using internal::FileSchema;
+using internal::WorkItem;
+
+constexpr int64_t kPipelineBlockBytes = 2 << 20;
+constexpr int64_t kScanBlockBytes = 4 << 20;
+constexpr size_t kChunkRows = 8192;      // Rows per parsed chunk in the pipeline.
+constexpr size_t kChunksPerItem = 16;    // Parsed chunks one item may queue.
+constexpr uint64_t kPositionFormat = 1;  // Version of the shuffle_rng encoding.
+
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// The shuffle RNG: SplitMix64, portable and seeded per epoch.
+class ShuffleRandom {
+ public:
+  void Seed(uint64_t seed, int64_t epoch) {
+    state_ = seed ^ (static_cast<uint64_t>(epoch) * 0xd1342543de82ef95ULL);
+  }
+  size_t Below(size_t n) {
+    return static_cast<size_t>(
+        (static_cast<unsigned __int128>(SplitMix64(&state_)) * n) >> 64);
+  }
+
+ private:
+  uint64_t state_ = 0;
+};
+
+bool HasGlobChars(absl::string_view pattern) {
+  return pattern.find_first_of("*?[") != absl::string_view::npos;
+}
+
+absl::StatusOr<std::vector<FileSchema>> ReadSchemas(const transform::FeatureLayout& layout,
+                                                    const std::vector<std::string>& files) {
+  std::vector<FileSchema> schemas;
+  for (const std::string& path : files) {
+    ASSIGN_OR_RETURN(FileSchema schema, internal::ReadFileSchema(path, layout));
+    schemas.push_back(std::move(schema));
+  }
+  return schemas;
+}
+
+void PutU64(uint64_t value, std::string* out) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+uint64_t GetU64(const std::string& in, size_t index) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) {
+    value |= static_cast<uint64_t>(static_cast<unsigned char>(in[index * 8 + i])) << (8 * i);
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ExpandPatterns(const std::string& patterns) {
+  std::vector<std::string> files;
+  bool any = false;
+  for (absl::string_view piece : absl::StrSplit(patterns, ',')) {
+    const std::string pattern(absl::StripAsciiWhitespace(piece));
+    if (pattern.empty()) continue;
+    any = true;
+    if (!HasGlobChars(pattern)) {
+      struct stat info;
+      if (::stat(pattern.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+        return absl::NotFoundError(absl::StrCat("no file matches '", pattern, "'"));
+      }
+      files.push_back(pattern);
+      continue;
+    }
+    glob_t matches;
+    const int rc = ::glob(pattern.c_str(), 0, nullptr, &matches);
+    size_t added = 0;
+    if (rc == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) {
+        struct stat info;
+        if (::stat(matches.gl_pathv[i], &info) == 0 && S_ISREG(info.st_mode)) {
+          files.push_back(matches.gl_pathv[i]);
+          ++added;
+        }
+      }
+    }
+    globfree(&matches);
+    if (added == 0) {
+      return absl::NotFoundError(absl::StrCat("no file matches '", pattern, "'"));
+    }
+  }
+  if (!any) return absl::InvalidArgumentError("no input files given");
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+// A parsed piece of one work item, in the item's order.
+struct Chunk {
+  Batch batch;
+  int64_t bad_rows = 0;
+  bool last = false;    // The item's final chunk.
+  absl::Status error;   // Set on the final chunk of an item that failed.
+};
+
+class InputPipeline::Impl {
+ public:
+  Impl(const transform::FeatureLayout& layout, const transform::Transformer* transformer,
+       InputOptions options, std::vector<std::string> files,
+       std::vector<FileSchema> schemas)
+      : layout_(layout),
+        transformer_(transformer),
+        options_(std::move(options)),
+        files_(std::move(files)),
+        schemas_(std::move(schemas)),
+        items_(internal::MakeWorkItems(schemas_, kPipelineBlockBytes)) {
+    const size_t prefetch_rows = options_.prefetch_batches * options_.batch_size;
+    window_ = static_cast<int64_t>(2 * options_.threads + 2 +
+                                   prefetch_rows / (kChunksPerItem * kChunkRows));
+    internal::PrepareBatch(layout_, transformer_, std::max<size_t>(options_.shuffle_buffer, 1),
+                           &buffer_);
+    random_.Seed(options_.seed, 0);
+  }
+
+  ~Impl() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    for (std::thread& worker : workers_) worker.join();
+  }
+
+  absl::StatusOr<bool> Next(Batch* batch) {
+    if (!error_.ok()) return error_;
+    if (workers_.empty()) Start();
+    while (skip_batches_ > 0) {
+      ASSIGN_OR_RETURN(bool more, Produce(&scratch_));
+      if (!more) break;
+      --skip_batches_;
+    }
+    skip_batches_ = 0;
+    return Produce(batch);
+  }
+
+  v1::InputPosition Position() const {
+    v1::InputPosition position;
+    position.set_epoch(epoch_);
+    position.set_batches_emitted(batches_emitted_ + skip_batches_);
+    std::string state;
+    PutU64(kPositionFormat, &state);
+    PutU64(options_.seed, &state);
+    PutU64(options_.batch_size, &state);
+    PutU64(options_.shuffle_buffer, &state);
+    PutU64(static_cast<uint64_t>(epoch_batches_ + skip_batches_), &state);
+    position.set_shuffle_rng(state);
+    return position;
+  }
+
+  absl::Status Restore(const v1::InputPosition& position) {
+    if (!workers_.empty()) {
+      return absl::FailedPreconditionError("Restore() must come before the first Next()");
+    }
+    const std::string& state = position.shuffle_rng();
+    if (state.size() != 40 || GetU64(state, 0) != kPositionFormat || position.epoch() < 0) {
+      return absl::InvalidArgumentError("input position is malformed");
+    }
+    const int64_t epoch_batches = static_cast<int64_t>(GetU64(state, 4));
+    if (GetU64(state, 1) != options_.seed || GetU64(state, 2) != options_.batch_size ||
+        GetU64(state, 3) != options_.shuffle_buffer) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "input position was taken with seed ", GetU64(state, 1), ", batch size ",
+          GetU64(state, 2), ", shuffle buffer ", GetU64(state, 3), "; this run has ",
+          options_.seed, ", ", options_.batch_size, ", ", options_.shuffle_buffer));
+    }
+    if (epoch_batches < 0 || epoch_batches > position.batches_emitted()) {
+      return absl::InvalidArgumentError("input position is malformed");
+    }
+    epoch_ = position.epoch();
+    random_.Seed(options_.seed, epoch_);
+    skip_batches_ = epoch_batches;
+    batches_emitted_ = position.batches_emitted() - epoch_batches;
+    return absl::OkStatus();
+  }
+
+  int64_t bad_rows() const { return bad_rows_; }
+  int64_t rows_read() const { return rows_read_; }
+  const std::vector<std::string>& files() const { return files_; }
+
+ private:
+  int64_t items_per_epoch() const { return static_cast<int64_t>(items_.size()); }
+  // Items of all epochs, or -1 for forever.
+  int64_t total_items() const {
+    return options_.epochs > 0 ? options_.epochs * items_per_epoch() : -1;
+  }
+
+  void Start() {
+    {
+      absl::MutexLock lock(&mu_);
+      next_item_ = consumer_item_ = epoch_ * items_per_epoch();
+    }
+    for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+
+  // Worker thread: takes items in order, parses them into chunks.
+  void Work() {
+    BlockParser parser(layout_, transformer_, options_.bad_rows, kChunkRows);
+    while (true) {
+      int64_t item = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        while (!stop_ && !(next_item_ < consumer_item_ + window_ &&
+                           (total_items() < 0 || next_item_ < total_items()))) {
+          workers_cv_.Wait(&mu_);
+        }
+        if (stop_ || items_.empty()) return;
+        item = next_item_++;
+      }
+      const WorkItem& work = items_[item % items_per_epoch()];
+      // The parser holds one batch at a time: acquire and emit alternate.
+      Chunk* current = nullptr;
+      const BlockParser::Acquire acquire = [this, &current]() -> Batch* {
+        current = AcquireChunk();
+        return current == nullptr ? nullptr : &current->batch;
+      };
+      const BlockParser::Emit emit = [this, item, &current](Batch*, int64_t bad, bool last) {
+        return Push(item, current, bad, last, absl::OkStatus());
+      };
+      absl::Status status = parser.Process(schemas_[work.file], work, acquire, emit);
+      if (!status.ok()) {
+        if (absl::IsCancelled(status)) return;
+        Chunk* chunk = AcquireChunk();
+        if (chunk == nullptr) return;
+        internal::PrepareBatch(layout_, transformer_, 0, &chunk->batch);
+        if (!Push(item, chunk, 0, true, status).ok()) return;
+      }
+    }
+  }
+
+  Chunk* AcquireChunk() {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return nullptr;
+    if (free_.empty()) {
+      all_chunks_.push_back(std::make_unique<Chunk>());
+      return all_chunks_.back().get();
+    }
+    Chunk* chunk = free_.back();
+    free_.pop_back();
+    return chunk;
+  }
+
+  absl::Status Push(int64_t item, Chunk* chunk, int64_t bad, bool last, absl::Status error) {
+    chunk->bad_rows = bad;
+    chunk->last = last;
+    chunk->error = std::move(error);
+    absl::MutexLock lock(&mu_);
+    std::deque<Chunk*>& queue = queues_[item];
+    while (!stop_ && queue.size() >= kChunksPerItem) workers_cv_.Wait(&mu_);
+    if (stop_) return absl::CancelledError("input pipeline stopped");
+    queue.push_back(chunk);
+    consumer_cv_.Signal();
+    return absl::OkStatus();
+  }
+
+  // The next chunk of the current epoch in order, or null at its end.
+  Chunk* TakeChunk() {
+    absl::MutexLock lock(&mu_);
+    const int64_t epoch_end = (epoch_ + 1) * items_per_epoch();
+    if (consumer_item_ >= epoch_end) return nullptr;
+    std::deque<Chunk*>* queue = &queues_[consumer_item_];
+    while (queue->empty()) consumer_cv_.Wait(&mu_);
+    Chunk* chunk = queue->front();
+    queue->pop_front();
+    workers_cv_.SignalAll();  // Room in this item's queue.
+    if (chunk->last) {
+      queues_.erase(consumer_item_);
+      ++consumer_item_;
+    }
+    return chunk;
+  }
+
+  void Recycle(Chunk* chunk) {
+    absl::MutexLock lock(&mu_);
+    free_.push_back(chunk);
+  }
+
+  // Makes chunk_ hold an unread row; false at the end of the epoch's input
+  // or on an error (error_ set).
+  bool EnsureInput() {
+    while (chunk_ == nullptr || chunk_pos_ >= chunk_->batch.num_rows()) {
+      if (chunk_ != nullptr) {
+        Recycle(chunk_);
+        chunk_ = nullptr;
+      }
+      if (input_done_) return false;
+      Chunk* chunk = TakeChunk();
+      if (chunk == nullptr) {
+        input_done_ = true;
+        return false;
+      }
+      bad_rows_ += chunk->bad_rows;
+      rows_read_ += static_cast<int64_t>(chunk->batch.num_rows());
+      epoch_rows_ += static_cast<int64_t>(chunk->batch.num_rows());
+      if (!chunk->error.ok()) {
+        error_ = chunk->error;
+        Recycle(chunk);
+        return false;
+      }
+      chunk_ = chunk;
+      chunk_pos_ = 0;
+    }
+    return true;
+  }
+
+  // Fills up to batch_size rows of the current epoch into `out`.
+  size_t FillBatch(Batch* out) {
+    const size_t size = options_.batch_size;
+    size_t n = 0;
+    if (options_.shuffle_buffer == 0) {
+      while (n < size && EnsureInput()) {
+        const size_t count = std::min(size - n, chunk_->batch.num_rows() - chunk_pos_);
+        internal::CopyRows(chunk_->batch, chunk_pos_, count, out, n);
+        chunk_pos_ += count;
+        n += count;
+      }
+      return n;
+    }
+    while (n < size) {
+      while (buffer_rows_ < options_.shuffle_buffer && EnsureInput()) {
+        internal::CopyRows(chunk_->batch, chunk_pos_++, 1, &buffer_, buffer_rows_++);
+      }
+      if (!error_.ok() || buffer_rows_ == 0) break;
+      const size_t pick = random_.Below(buffer_rows_);
+      internal::CopyRows(buffer_, pick, 1, out, n++);
+      --buffer_rows_;
+      if (pick != buffer_rows_) internal::CopyRows(buffer_, buffer_rows_, 1, &buffer_, pick);
+    }
+    return n;
+  }
+
+  absl::StatusOr<bool> Produce(Batch* out) {
+    while (true) {
+      if (options_.epochs > 0 && epoch_ >= options_.epochs) return false;
+      internal::PrepareBatch(layout_, transformer_, options_.batch_size, out);
+      const size_t n = FillBatch(out);
+      if (!error_.ok()) return error_;
+      internal::FinishBatch(n, out);
+      if (n > 0) {
+        ++epoch_batches_;
+        ++batches_emitted_;
+        return true;
+      }
+      // The epoch is over. An epoch without rows ends the stream (else
+      // "forever" would spin).
+      if (epoch_rows_ == 0) return false;
+      ++epoch_;
+      epoch_batches_ = 0;
+      epoch_rows_ = 0;
+      input_done_ = false;
+      random_.Seed(options_.seed, epoch_);
+    }
+  }
+
+  // Constant after construction.
+  const transform::FeatureLayout& layout_;
+  const transform::Transformer* transformer_;
+  const InputOptions options_;
+  const std::vector<std::string> files_;
+  const std::vector<FileSchema> schemas_;
+  const std::vector<WorkItem> items_;  // One epoch.
+  int64_t window_ = 1;                 // Items in flight ahead of the consumer.
+
+  std::vector<std::thread> workers_;
+
+  absl::Mutex mu_;
+  absl::CondVar workers_cv_;
+  absl::CondVar consumer_cv_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t next_item_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t consumer_item_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<int64_t, std::deque<Chunk*>> queues_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Chunk>> all_chunks_ ABSL_GUARDED_BY(mu_);
+  std::vector<Chunk*> free_ ABSL_GUARDED_BY(mu_);
+
+  // Consumer state (the thread calling Next).
+  absl::Status error_;
+  Chunk* chunk_ = nullptr;
+  size_t chunk_pos_ = 0;
+  bool input_done_ = false;  // The current epoch's chunks are all taken.
+  Batch buffer_;             // Shuffle buffer.
+  size_t buffer_rows_ = 0;
+  Batch scratch_;            // Batches skipped after Restore().
+  ShuffleRandom random_;
+  int64_t epoch_ = 0;
+  int64_t epoch_batches_ = 0;
+  int64_t epoch_rows_ = 0;
+  int64_t batches_emitted_ = 0;
+  int64_t skip_batches_ = 0;
+  int64_t bad_rows_ = 0;
+  int64_t rows_read_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<InputPipeline>> InputPipeline::Create(
+    const transform::FeatureLayout& layout, const transform::Transformer* transformer,
+    InputOptions options) {
+  if (options.batch_size == 0) return absl::InvalidArgumentError("batch_size must be > 0");
+  if (options.threads < 1 || options.threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("threads must be in [1, 256], got ", options.threads));
+  }
+  if (options.shuffle_buffer > (size_t{1} << 28)) {
+    return absl::InvalidArgumentError("shuffle_buffer is larger than 2^28 rows");
+  }
+  if (transformer != nullptr &&
+      transformer->layout().spec().SerializeAsString() != layout.spec().SerializeAsString()) {
+    return absl::InvalidArgumentError("the transformer's spec differs from the layout's");
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPatterns(options.patterns));
+  ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
+  auto impl = std::make_unique<Impl>(layout, transformer, std::move(options), std::move(files),
+                                     std::move(schemas));
+  return std::unique_ptr<InputPipeline>(new InputPipeline(std::move(impl)));
+}
+
+InputPipeline::InputPipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+InputPipeline::~InputPipeline() = default;
+absl::StatusOr<bool> InputPipeline::Next(Batch* batch) { return impl_->Next(batch); }
+v1::InputPosition InputPipeline::Position() const { return impl_->Position(); }
+absl::Status InputPipeline::Restore(const v1::InputPosition& position) {
+  return impl_->Restore(position);
+}
+int64_t InputPipeline::bad_rows() const { return impl_->bad_rows(); }
+int64_t InputPipeline::rows_read() const { return impl_->rows_read(); }
+const std::vector<std::string>& InputPipeline::files() const { return impl_->files(); }
+
+absl::StatusOr<ScanStats> ScanFiles(
+    const transform::FeatureLayout& layout, const transform::Transformer* transformer,
+    const ScanOptions& options,
+    const std::function<absl::Status(int worker, const Batch& batch)>& consume) {
+  if (options.batch_size == 0) return absl::InvalidArgumentError("batch_size must be > 0");
+  if (options.threads < 1 || options.threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("threads must be in [1, 256], got ", options.threads));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPatterns(options.patterns));
+  ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
+  const std::vector<WorkItem> items = internal::MakeWorkItems(schemas, kScanBlockBytes);
+  std::atomic<size_t> next_item{0};
+  std::atomic<bool> failed{false};
+  std::atomic<int64_t> rows{0}, bad_rows{0}, bytes{0};
+  absl::Mutex mu;
+  absl::Status first_error;
+  auto work = [&](int worker) {
+    BlockParser parser(layout, transformer, options.bad_rows, options.batch_size);
+    Batch batch;
+    const BlockParser::Acquire acquire = [&batch] { return &batch; };
+    const BlockParser::Emit emit = [&](Batch* filled, int64_t bad, bool last) {
+      bad_rows += bad;
+      if (filled->num_rows() == 0) return absl::OkStatus();
+      rows += static_cast<int64_t>(filled->num_rows());
+      if (failed) return absl::CancelledError("scan stopped");
+      return consume(worker, *filled);
+    };
+    for (size_t i = next_item++; i < items.size() && !failed; i = next_item++) {
+      absl::Status status = parser.Process(schemas[items[i].file], items[i], acquire, emit);
+      if (!status.ok()) {
+        absl::MutexLock lock(&mu);
+        if (first_error.ok() && !failed) first_error = status;
+        failed = true;
+      }
+    }
+    bytes += parser.bytes();
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < options.threads; ++t) threads.emplace_back(work, t);
+  work(0);
+  for (std::thread& thread : threads) thread.join();
+  if (!first_error.ok()) return first_error;
+  return ScanStats{rows.load(), bad_rows.load(), bytes.load()};
+}
+
+}  // namespace skewfree::training
