@@ -29,6 +29,7 @@ RUN apt-get update \
         libgrpc29 \
         libprometheus-cpp-core1.0 \
         libprometheus-cpp-pull1.0 \
+        libprometheus-cpp-push1.0 \
         libprotobuf32 \
         libssl3 \
         zlib1g \

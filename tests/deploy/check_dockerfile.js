@@ -1,0 +1,218 @@
+// Lints the Dockerfile with two linters (dockerfilelint, and dockerfile-utils,
+// the VS Code Docker extension's validator) and checks what the image must
+// be: multi-stage on debian:bookworm-slim, the build stage running CI's own
+// scripts, a runtime stage with the four binaries only, a non-root user,
+// EXPOSE 8001 8002, a HEALTHCHECK through skewfree-client, the server on the
+// /models volume by default, and a .dockerignore keeping builds and data out.
+// Given the built binaries, it also checks with ldd + dpkg that the runtime
+// stage installs every shared library they load.
+// Usage: node check_dockerfile.js [--binaries DIR]
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { execFileSync } = require("child_process");
+const { repoRoot, requireTool, Checker } = require("./lib");
+
+const c = new Checker("check_dockerfile");
+const kBinaries = ["skewfree-server", "skewfree-train", "skewfree-simulate", "skewfree-client"];
+// Packages every debian:bookworm-slim image already has (Priority: required).
+const kBaseImage = new Set(["libc6", "libgcc-s1", "libstdc++6", "zlib1g", "debconf", "gcc-12-base"]);
+
+// Instructions with continuation lines joined: [{op, args, line}].
+function parse(text) {
+  const out = [];
+  let buf = "";
+  let start = 0;
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (!buf && (line === "" || line.startsWith("#"))) return;
+    if (buf && line.startsWith("#")) return;
+    if (!buf) start = i + 1;
+    if (line.endsWith("\\")) {
+      buf += line.slice(0, -1) + " ";
+      return;
+    }
+    buf += line;
+    const m = /^(\S+)\s*(.*)$/.exec(buf);
+    out.push({ op: m[1].toUpperCase(), args: m[2], line: start });
+    buf = "";
+  });
+  return out;
+}
+
+function lint(file, text) {
+  const dockerfilelint = requireTool("dockerfilelint");
+  for (const item of dockerfilelint.run(path.dirname(file), text)) {
+    c.fail(`dockerfilelint: line ${item.line}: ${item.title}: ${item.description}`);
+  }
+  const utils = requireTool("dockerfile-utils");
+  for (const d of utils.validate(text)) {
+    c.fail(`dockerfile-utils: line ${d.range.start.line + 1}: ${d.message}`);
+  }
+  c.expect(true, "linters ran");
+}
+
+function stages(instructions) {
+  const out = [];
+  for (const ins of instructions) {
+    if (ins.op === "FROM") out.push({ from: ins.args, ins: [] });
+    else if (out.length) out[out.length - 1].ins.push(ins);
+  }
+  return out;
+}
+
+function jsonArgs(ins, where) {
+  try {
+    return JSON.parse(ins.args.replace(/^.*?(\[)/, "$1"));
+  } catch {
+    c.fail(`${where}: line ${ins.line}: use the JSON (exec) form`);
+    return [];
+  }
+}
+
+function aptPackages(stage) {
+  const pkgs = [];
+  for (const ins of stage.ins.filter((i) => i.op === "RUN")) {
+    const m = /apt-get install ([^&;|]*)/.exec(ins.args);
+    if (m) pkgs.push(...m[1].split(/\s+/).filter((w) => w && !w.startsWith("-")));
+  }
+  return pkgs;
+}
+
+function checkStructure(instructions) {
+  const st = stages(instructions);
+  c.expect(st.length === 2, `two stages (build, runtime), got ${st.length}`);
+  for (const s of st) c.expect(/^debian:bookworm-slim(\s|$)/.test(s.from), `stage FROM debian:bookworm-slim, got ${s.from}`);
+  if (st.length !== 2) return [];
+  const [build, runtime] = st;
+  const buildRuns = build.ins.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
+  c.expect(/bash scripts\/install-deps\.sh/.test(buildRuns), "build stage runs scripts/install-deps.sh (CI's recipe)");
+  c.expect(/bash scripts\/build\.sh/.test(buildRuns), "build stage runs scripts/build.sh (CI's recipe)");
+  c.expect(!/\bcmake\b/.test(buildRuns), "build stage builds only through scripts/build.sh, not a second cmake recipe");
+  for (const b of kBinaries) c.expect(buildRuns.includes(b), `build stage builds ${b}`);
+
+  const copies = runtime.ins.filter((i) => i.op === "COPY");
+  const copied = copies.flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith("--")).slice(0, -1));
+  c.expect(copies.every((i) => /--from=build\b/.test(i.args)), "runtime stage copies only from the build stage");
+  c.expect(JSON.stringify(copied.map((p) => path.basename(p)).sort()) === JSON.stringify([...kBinaries].sort()),
+    `runtime stage copies exactly the four binaries, got ${copied}`);
+  const pkgs = aptPackages(runtime);
+  for (const p of pkgs) c.expect(!/-dev$|^(build-essential|cmake|ninja-build|g\+\+|gcc|ccache)$/.test(p), `runtime package ${p} is not a build tool or -dev package`);
+
+  const users = runtime.ins.filter((i) => i.op === "USER");
+  const user = users.length ? users[users.length - 1].args.split(":")[0] : "root";
+  c.expect(/^[1-9][0-9]*$/.test(user), `runtime runs as a numeric non-root USER (for runAsNonRoot), got ${user}`);
+  const expose = runtime.ins.filter((i) => i.op === "EXPOSE").flatMap((i) => i.args.split(/\s+/));
+  c.expect(expose.includes("8001") && expose.includes("8002"), `EXPOSE 8001 8002, got ${expose}`);
+  const hc = runtime.ins.find((i) => i.op === "HEALTHCHECK");
+  c.expect(hc && /CMD\s+\[?.*skewfree-client.*health/.test(hc.args), "HEALTHCHECK runs skewfree-client health");
+  if (hc) {
+    const cmd = jsonArgs({ ...hc, args: hc.args.slice(hc.args.indexOf("CMD") + 3) }, "HEALTHCHECK");
+    c.expect(cmd[0] === "skewfree-client" && cmd[cmd.length - 1] === "health" && cmd.some((a) => /:8001$/.test(a)),
+      `HEALTHCHECK asks the gRPC port 8001, got ${cmd}`);
+  }
+  const vol = runtime.ins.find((i) => i.op === "VOLUME");
+  c.expect(vol && /\/models\b/.test(vol.args), "VOLUME /models");
+  const cmdIns = runtime.ins.filter((i) => i.op === "CMD");
+  const cmd = cmdIns.length ? jsonArgs(cmdIns[cmdIns.length - 1], "CMD") : [];
+  c.expect(cmd[0] === "skewfree-server" && cmd.includes("--model-repository=/models"), `default CMD is the server on /models, got ${cmd}`);
+  c.expect(cmd.includes("--port=8001") && cmd.includes("--metrics-port=8002") && cmd.includes("--address=0.0.0.0"),
+    "default CMD listens on 0.0.0.0:8001 and :8002");
+  return pkgs;
+}
+
+function checkDockerignore() {
+  const file = path.join(repoRoot, ".dockerignore");
+  if (!c.expect(fs.existsSync(file), ".dockerignore exists")) return;
+  const lines = fs.readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  for (const need of [".git", "build", "build-*", "demo-out", "data", "models", "**/node_modules"]) {
+    c.expect(lines.includes(need), `.dockerignore excludes ${need}`);
+  }
+  for (const keep of ["scripts", "proto", "transform", "CMakeLists.txt", "*"]) {
+    c.expect(!lines.includes(keep), `.dockerignore keeps ${keep} in the context`);
+  }
+}
+
+function dpkg(args) {
+  return execFileSync("dpkg-query", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+}
+
+// The package and all its (installed) dependencies, recursively.
+function closure(pkgs) {
+  const seen = new Set();
+  const todo = [...pkgs];
+  while (todo.length) {
+    const p = todo.pop().replace(/:.*$/, "");
+    if (seen.has(p)) continue;
+    seen.add(p);
+    let deps = "";
+    try {
+      deps = dpkg(["-W", "-f=${Depends},${Pre-Depends}", p]);
+    } catch {
+      continue;
+    }
+    for (const alt of deps.split(",")) {
+      const first = alt.trim().split("|")[0].trim().split(/[\s(]/)[0];
+      if (first) todo.push(first);
+    }
+  }
+  return seen;
+}
+
+// path -> owning package, for many paths in one dpkg-query call.
+function owners(paths) {
+  const out = new Map();
+  let text = "";
+  try {
+    text = dpkg(["-S", ...paths]);
+  } catch (e) {
+    text = String(e.stdout || ""); // exit 1 when some path has no owner
+  }
+  for (const line of text.split("\n")) {
+    const m = /^([^:,]+)(?::[^:]+)?(?:, [^:]+)*: (\/.*)$/.exec(line);
+    if (m) out.set(m[2], m[1]);
+  }
+  return out;
+}
+
+function checkRuntimeLibraries(binDir, pkgs) {
+  const provided = closure([...pkgs, ...kBaseImage]);
+  const libs = new Map(); // library path -> first binary that loads it
+  for (const b of kBinaries) {
+    const bin = path.join(binDir, b);
+    if (!c.expect(fs.existsSync(bin), `binary ${bin} exists`)) continue;
+    const ldd = execFileSync("ldd", [bin], { encoding: "utf8" });
+    for (const m of ldd.matchAll(/=>\s+(\/\S+)/g)) if (!libs.has(m[1])) libs.set(m[1], b);
+  }
+  // dpkg knows a library by its real path or by the linked path.
+  const real = new Map([...libs.keys()].map((p) => [p, fs.realpathSync(p)]));
+  const own = owners([...new Set([...libs.keys(), ...real.values()])]);
+  const needed = new Map();
+  for (const [lib, b] of libs) {
+    const owner = own.get(real.get(lib)) || own.get(lib);
+    if (!c.expect(owner, `${b}: ${lib} belongs to no Debian package (a locally built library cannot be in the image)`)) continue;
+    if (!needed.has(owner)) needed.set(owner, `${b}: ${path.basename(lib)}`);
+  }
+  for (const [pkg, user] of needed) {
+    c.expect(provided.has(pkg), `runtime stage lacks ${pkg} (needed by ${user}); add it to the apt-get install list`);
+  }
+  console.log(`check_dockerfile: binaries load libraries of ${[...needed.keys()].sort().join(", ")}`);
+}
+
+function main() {
+  const file = path.join(repoRoot, "Dockerfile");
+  const text = fs.readFileSync(file, "utf8");
+  lint(file, text);
+  const pkgs = checkStructure(parse(text));
+  checkDockerignore();
+  const i = process.argv.indexOf("--binaries");
+  if (i > 0) checkRuntimeLibraries(process.argv[i + 1], pkgs);
+  c.finish();
+}
+
+try {
+  main();
+} catch (e) {
+  c.fail(e.stack || String(e));
+  c.finish();
+}

@@ -1,0 +1,326 @@
+// Renders k8s/ (kubectl kustomize when present, else render_kustomization.js,
+// and both must agree when both run), validates every object against the
+// Kubernetes / Prometheus Operator schemas (kubernetes-models), then checks
+// what the schemas cannot: probes, hardening, claims, selectors, drain
+// timeout vs grace period, rules and dashboard identical to their sources.
+// Usage: node check_k8s.js [k8s-dir]
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { execFileSync } = require("child_process");
+const { repoRoot, requireTool, Checker, loadYamlDocs, loadYamlFile } = require("./lib");
+const { render, walk } = require("./render_kustomization");
+
+const k8sDir = path.resolve(process.argv[2] || path.join(repoRoot, "k8s"));
+const c = new Checker("check_k8s");
+const kBinaries = new Set(["skewfree-server", "skewfree-train", "skewfree-simulate", "skewfree-client"]);
+
+function kubectlRender() {
+  try {
+    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+  } catch {
+    return null;
+  }
+  const out = execFileSync("kubectl", ["kustomize", k8sDir], { encoding: "utf8" });
+  return loadYamlDocs(out, "kubectl kustomize output");
+}
+
+// JSON with sorted keys: kubectl reorders keys, the meaning stays.
+function canon(v) {
+  return JSON.stringify(v, (k, x) => (x && typeof x === "object" && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((kk) => [kk, x[kk]])) : x));
+}
+
+// Generated ConfigMap names carry a content hash; compare without it.
+function stripHash(name) {
+  return name.replace(/-[a-z0-9]{10}$/, "");
+}
+
+function normalized(objects) {
+  const copy = JSON.parse(JSON.stringify(objects));
+  walk(copy, (node, key, parent) => {
+    if (typeof node === "string" && key === "name" && /-[a-z0-9]{10}$/.test(node) && node.startsWith("skewfree-config")) {
+      parent[key] = stripHash(node);
+    }
+  });
+  const key = (o) => `${o.kind}/${o.metadata.name}`;
+  return Object.fromEntries(copy.map((o) => [key(o), o]));
+}
+
+function compareRenderers(kubectlObjs, ownObjs) {
+  const a = normalized(kubectlObjs);
+  const b = normalized(ownObjs);
+  c.expect(JSON.stringify(Object.keys(a).sort()) === JSON.stringify(Object.keys(b).sort()),
+    `kubectl kustomize and render_kustomization.js render different objects: ${Object.keys(a).sort()} vs ${Object.keys(b).sort()}`);
+  for (const k of Object.keys(a)) {
+    if (b[k]) c.expect(canon(a[k]) === canon(b[k]), `${k}: kubectl kustomize and render_kustomization.js disagree`);
+  }
+}
+
+function modelClass(apiVersion, kind) {
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+  if (group === "monitoring.coreos.com") {
+    return requireTool(`@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`)[kind];
+  }
+  const mod = group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
+  return requireTool(mod)[kind];
+}
+
+function validateSchemas(objects) {
+  for (const o of objects) {
+    const id = `${o.kind}/${o.metadata && o.metadata.name}`;
+    let Model;
+    try {
+      Model = modelClass(o.apiVersion, o.kind);
+    } catch (e) {
+      c.fail(`${id}: no schema for ${o.apiVersion} ${o.kind} (${e.message.split("\n")[0]})`);
+      continue;
+    }
+    try {
+      new Model(o).validate();
+      c.expect(true, "");
+    } catch (e) {
+      c.fail(`${id}: schema: ${e.message}`);
+    }
+  }
+}
+
+function find(objects, kind, name) {
+  const o = objects.find((x) => x.kind === kind && (name === undefined || stripHash(x.metadata.name) === name));
+  c.expect(o, `missing ${kind}${name ? "/" + name : ""}`);
+  return o;
+}
+
+function matches(selector, labels) {
+  return Object.entries(selector || {}).every(([k, v]) => labels && labels[k] === v);
+}
+
+// "20s", "1m30s", "500ms" -> seconds.
+function durationSeconds(s) {
+  const units = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let m;
+  let consumed = "";
+  while ((m = re.exec(s))) {
+    total += Number(m[1]) * units[m[2]];
+    consumed += m[0];
+  }
+  if (consumed !== s) throw new Error(`bad duration ${s}`);
+  return total;
+}
+
+// Expands $(VAR) from the ConfigMap; unknown variables are failures.
+function expand(arg, env, where) {
+  return arg.replace(/\$\(([A-Z0-9_]+)\)/g, (_, v) => {
+    c.expect(v in env, `${where}: $(${v}) is not defined in skewfree-config`);
+    return env[v] || "";
+  });
+}
+
+function flagValue(args, flag) {
+  const a = args.find((x) => x.startsWith(`--${flag}=`));
+  return a === undefined ? undefined : a.slice(flag.length + 3);
+}
+
+function checkHardening(spec, c0, where) {
+  const ps = spec.securityContext || {};
+  const sc = c0.securityContext || {};
+  c.expect(ps.runAsNonRoot === true || sc.runAsNonRoot === true, `${where}: runAsNonRoot`);
+  c.expect((sc.runAsUser ?? ps.runAsUser) > 0, `${where}: runAsUser must be a non-zero uid`);
+  c.expect(sc.readOnlyRootFilesystem === true, `${where}: readOnlyRootFilesystem`);
+  c.expect(sc.allowPrivilegeEscalation === false, `${where}: allowPrivilegeEscalation false`);
+  c.expect(sc.capabilities && (sc.capabilities.drop || []).includes("ALL"), `${where}: capabilities drop ALL`);
+  c.expect(spec.automountServiceAccountToken === false, `${where}: automountServiceAccountToken false`);
+  for (const kind of ["requests", "limits"]) {
+    const r = (c0.resources || {})[kind] || {};
+    c.expect(r.cpu && r.memory, `${where}: resources.${kind} cpu and memory`);
+  }
+  c.expect(kBinaries.has((c0.command || [])[0]), `${where}: command runs one of the four binaries, got ${c0.command}`);
+  c.expect(/^[^:]+:[^:]+$/.test(c0.image) && !c0.image.endsWith(":latest"), `${where}: image ${c0.image} has a pinned tag`);
+}
+
+// Returns the mount of the claim `claim` in a pod: {mount, volume}.
+function claimMount(spec, c0, claim) {
+  const vol = (spec.volumes || []).find((v) => v.persistentVolumeClaim && v.persistentVolumeClaim.claimName === claim);
+  if (!vol) return {};
+  return { volume: vol, mount: (c0.volumeMounts || []).find((m) => m.name === vol.name) };
+}
+
+function checkServer(objects, env) {
+  const d = find(objects, "Deployment", "skewfree-server");
+  if (!d) return null;
+  const spec = d.spec.template.spec;
+  const c0 = spec.containers[0];
+  const where = "Deployment/skewfree-server";
+  c.expect(d.spec.replicas === 2, `${where}: 2 replicas`);
+  c.expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${where}: selector matches pod labels`);
+  checkHardening(spec, c0, where);
+  const grpcPort = (c0.ports || []).find((p) => p.name === "grpc");
+  const metricsPort = (c0.ports || []).find((p) => p.name === "metrics");
+  c.expect(grpcPort && grpcPort.containerPort === 8001, `${where}: grpc port 8001`);
+  c.expect(metricsPort && metricsPort.containerPort === 8002, `${where}: metrics port 8002`);
+  for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+    const p = c0[probe];
+    c.expect(p && p.grpc && p.grpc.port === 8001, `${where}: ${probe} is a native gRPC probe on 8001`);
+  }
+  if (c0.startupProbe) {
+    const budget = c0.startupProbe.periodSeconds * c0.startupProbe.failureThreshold;
+    c.expect(budget >= 60, `${where}: startupProbe allows at least 60 s for the first model load, got ${budget}`);
+  }
+  const args = (c0.args || []).map((a) => expand(a, env, where));
+  c.expect(c0.command[0] === "skewfree-server", `${where}: runs skewfree-server`);
+  c.expect(flagValue(args, "port") === "8001" && flagValue(args, "metrics-port") === "8002", `${where}: --port=8001 --metrics-port=8002`);
+  const drain = durationSeconds(flagValue(args, "drain-timeout") || "30s");
+  const preStop = (((c0.lifecycle || {}).preStop || {}).exec || {}).command || [];
+  const preStopSeconds = preStop[0] === "sleep" ? Number(preStop[1]) : 0;
+  c.expect(spec.terminationGracePeriodSeconds > drain + preStopSeconds,
+    `${where}: terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} must exceed drain ${drain}s + preStop ${preStopSeconds}s`);
+  const { volume, mount } = claimMount(spec, c0, "skewfree-models");
+  c.expect(volume && volume.persistentVolumeClaim.readOnly === true, `${where}: claim skewfree-models attached read-only`);
+  c.expect(mount && mount.readOnly === true, `${where}: model repository mounted read-only`);
+  c.expect(mount && mount.mountPath === flagValue(args, "model-repository"), `${where}: --model-repository is the claim's mount path`);
+  const ann = d.spec.template.metadata.annotations || {};
+  c.expect(ann["prometheus.io/scrape"] === "true" && ann["prometheus.io/port"] === "8002", `${where}: scrape annotations for port 8002`);
+  return { deployment: d, subPath: mount ? mount.subPath || "" : null, podLabels: d.spec.template.metadata.labels };
+}
+
+// Job and CronJob: trainer pods writing checkpoints and exports to the claim.
+function checkTrainer(jobSpec, where, env, server) {
+  c.expect(Number.isInteger(jobSpec.activeDeadlineSeconds) && jobSpec.activeDeadlineSeconds > 0, `${where}: activeDeadlineSeconds`);
+  c.expect(Number.isInteger(jobSpec.backoffLimit) && jobSpec.backoffLimit > 0, `${where}: backoffLimit`);
+  const spec = jobSpec.template.spec;
+  const c0 = spec.containers[0];
+  checkHardening(spec, c0, where);
+  c.expect(c0.command[0] === "skewfree-train", `${where}: runs skewfree-train`);
+  const args = (c0.args || []).map((a) => expand(a, env, where));
+  const { volume, mount } = claimMount(spec, c0, "skewfree-models");
+  if (!c.expect(volume && mount && !mount.readOnly, `${where}: claim skewfree-models mounted read-write`)) return;
+  const underClaim = (p) => p && p.startsWith(mount.mountPath + "/") ? p.slice(mount.mountPath.length + 1) : null;
+  const modelDir = underClaim(flagValue(args, "model-dir"));
+  const exportDir = underClaim(flagValue(args, "export-dir"));
+  c.expect(modelDir, `${where}: --model-dir (save points) is on the claim so a rescheduled pod resumes`);
+  c.expect(exportDir, `${where}: --export-dir is on the claim`);
+  if (server && exportDir) {
+    c.expect(exportDir === `${server.subPath}/${env.MODEL_NAME}`,
+      `${where}: exports to claim path ${exportDir}, but the server reads ${server.subPath}/${env.MODEL_NAME}`);
+  }
+  c.expect(modelDir && exportDir && !modelDir.startsWith(exportDir) && !exportDir.startsWith(modelDir), `${where}: checkpoints and exports are separate folders`);
+  const metrics = (c0.ports || []).find((p) => p.name === "metrics");
+  c.expect(metrics && String(metrics.containerPort) === flagValue(args, "metrics-port"), `${where}: metrics port matches --metrics-port`);
+  const ann = jobSpec.template.metadata.annotations || {};
+  c.expect(ann["prometheus.io/scrape"] === "true" && ann["prometheus.io/port"] === flagValue(args, "metrics-port"), `${where}: scrape annotations`);
+  return jobSpec.template.metadata.labels;
+}
+
+function checkNetworking(objects, server, trainerLabels) {
+  const svc = find(objects, "Service", "skewfree-server");
+  if (svc && server) {
+    c.expect(matches(svc.spec.selector, server.podLabels), "Service/skewfree-server selects the server pods");
+    const ports = Object.fromEntries(svc.spec.ports.map((p) => [p.name, p]));
+    c.expect(ports.grpc && ports.grpc.port === 8001, "Service: grpc 8001");
+    c.expect(ports.metrics && ports.metrics.port === 8002, "Service: metrics 8002");
+  }
+  const hpa = find(objects, "HorizontalPodAutoscaler", "skewfree-server");
+  if (hpa) {
+    c.expect(hpa.spec.scaleTargetRef.kind === "Deployment" && hpa.spec.scaleTargetRef.name === "skewfree-server", "HPA targets the server Deployment");
+    c.expect(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas >= hpa.spec.minReplicas, "HPA keeps at least 2 replicas");
+  }
+  const pdb = find(objects, "PodDisruptionBudget", "skewfree-server");
+  if (pdb && server) {
+    c.expect(matches(pdb.spec.selector.matchLabels, server.podLabels), "PDB selects the server pods");
+    c.expect(pdb.spec.minAvailable >= 1 && pdb.spec.minAvailable < server.deployment.spec.replicas, "PDB minAvailable in [1, replicas)");
+  }
+  const sm = find(objects, "ServiceMonitor", "skewfree-server");
+  if (sm && svc) {
+    c.expect(matches(sm.spec.selector.matchLabels, svc.metadata.labels), "ServiceMonitor selects the Service");
+    for (const e of sm.spec.endpoints) c.expect(svc.spec.ports.some((p) => p.name === e.port), `ServiceMonitor port ${e.port} is a Service port`);
+  }
+  const pm = find(objects, "PodMonitor", "skewfree-trainer");
+  if (pm && trainerLabels) {
+    c.expect(matches(pm.spec.selector.matchLabels, trainerLabels), "PodMonitor selects the trainer pods");
+  }
+}
+
+function checkMonitoringSources(objects) {
+  const pr = find(objects, "PrometheusRule", "skewfree");
+  const [rulesFile] = loadYamlFile(path.join(k8sDir, "monitoring", "skewfree-rules.yaml"));
+  if (pr) {
+    c.expect(canon(pr.spec.groups) === canon(rulesFile.groups),
+      "PrometheusRule spec.groups differ from monitoring/skewfree-rules.yaml (the file promtool tests)");
+  }
+  const rulesCm = find(objects, "ConfigMap", "skewfree-prometheus-rules");
+  if (rulesCm) {
+    const [fromCm] = loadYamlDocs(Object.values(rulesCm.data)[0], "rules ConfigMap");
+    c.expect(canon(fromCm) === canon(rulesFile), "skewfree-prometheus-rules ConfigMap holds the rules file");
+  }
+  const dash = find(objects, "ConfigMap", "skewfree-grafana-dashboard");
+  if (dash) {
+    c.expect(dash.metadata.labels && dash.metadata.labels.grafana_dashboard === "1", "dashboard ConfigMap has label grafana_dashboard=1");
+    const file = fs.readFileSync(path.join(k8sDir, "grafana", "skewfree-dashboard.json"), "utf8");
+    c.expect(dash.data["skewfree.json"] === file, "dashboard ConfigMap holds grafana/skewfree-dashboard.json");
+  }
+}
+
+function checkNoSecrets(objects) {
+  c.expect(!objects.some((o) => o.kind === "Secret"), "no Secret objects in the manifests");
+  walk(objects, (node, key) => {
+    if (typeof key === "string" && /password|token|secret|private.?key/i.test(key) && typeof node === "string") {
+      c.fail(`a value under key ${key} looks like a secret`);
+    }
+  });
+}
+
+// Every YAML file under k8s/ is rendered (a resource or a generator input):
+// nothing escapes validation.
+function checkNoOrphans() {
+  const [k] = loadYamlFile(path.join(k8sDir, "kustomization.yaml"));
+  const used = new Set(["kustomization.yaml", ...(k.resources || [])]);
+  for (const g of k.configMapGenerator || []) for (const f of g.files || []) used.add(f.split("=").pop());
+  const files = [];
+  const visit = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        // Overlays have their own kustomization and are rendered separately.
+        if (!fs.existsSync(path.join(p, "kustomization.yaml"))) visit(p);
+      } else if (/\.(ya?ml|json)$/.test(e.name)) files.push(path.relative(k8sDir, p));
+    }
+  };
+  visit(k8sDir);
+  for (const f of files) c.expect(used.has(f), `${f} is not referenced by kustomization.yaml, so it is never validated`);
+}
+
+function main() {
+  const own = render(k8sDir);
+  const fromKubectl = kubectlRender();
+  if (fromKubectl) compareRenderers(fromKubectl, own);
+  else console.log("check_k8s: kubectl not found, rendering with render_kustomization.js only");
+  const objects = fromKubectl || own;
+  console.log(`check_k8s: ${objects.length} objects rendered: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
+  validateSchemas(objects);
+  const cm = find(objects, "ConfigMap", "skewfree-config");
+  const env = cm ? cm.data : {};
+  const pvc = find(objects, "PersistentVolumeClaim", "skewfree-models");
+  if (pvc) c.expect((pvc.spec.accessModes || []).includes("ReadWriteMany"), "skewfree-models claim is ReadWriteMany (replicas on several nodes)");
+  const server = checkServer(objects, env);
+  const job = find(objects, "Job", "skewfree-train");
+  const trainerLabels = job ? checkTrainer(job.spec, "Job/skewfree-train", env, server) : null;
+  const cron = find(objects, "CronJob");
+  if (cron) {
+    c.expect(cron.spec.concurrencyPolicy === "Forbid", "CronJob: concurrencyPolicy Forbid (one trainer writes the checkpoints)");
+    checkTrainer(cron.spec.jobTemplate.spec, `CronJob/${cron.metadata.name}`, env, server);
+  }
+  checkNetworking(objects, server, trainerLabels);
+  checkMonitoringSources(objects);
+  checkNoSecrets(objects);
+  checkNoOrphans();
+  c.finish();
+}
+
+try {
+  main();
+} catch (e) {
+  c.fail(e.stack || String(e));
+  c.finish();
+}
