@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -20,7 +22,7 @@ ABSL_FLAG(std::string, model_repository, "",
           "Directory of models: <dir>/<model>/<version>/ (required).");
 ABSL_FLAG(std::vector<std::string>, model, {},
           "Model to serve; repeatable or comma-separated. Default: every "
-          "subdirectory of --model_repository.");
+          "subdirectory of --model-repository.");
 ABSL_FLAG(std::string, version_policy, "latest:1",
           "Versions served per model: latest:N (the newest N that load) or "
           "specific:V1,V2,... Per model: name=policy;name=policy, e.g. "
@@ -34,7 +36,7 @@ ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC and metri
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS).");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA: require client certificates signed by it (mutual TLS).");
 ABSL_FLAG(int64_t, max_batch, 65536, "Rows allowed per ModelInfer request.");
@@ -93,7 +95,7 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   options.inference.max_batch = absl::GetFlag(FLAGS_max_batch);
   options.versions.repository = absl::GetFlag(FLAGS_model_repository);
   if (options.versions.repository.empty()) {
-    return absl::InvalidArgumentError("--model_repository is required");
+    return absl::InvalidArgumentError("--model-repository is required");
   }
   options.versions.models = std::move(models);
   options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);
@@ -114,11 +116,36 @@ sigset_t BlockSignals() {
   return signals;
 }
 
-int Run(int argc, char** argv) {
+// Flags are documented with dashes (--model-repository, like Triton's);
+// absl names use underscores. Both spellings are accepted.
+std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
+  storage->assign(argv, argv + argc);
+  bool flags_done = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string& arg = (*storage)[i];
+    if (arg == "--") flags_done = true;
+    if (flags_done || arg.size() < 3 || arg[0] != '-') continue;
+    const size_t start = arg[1] == '-' ? 2 : 1;
+    const size_t end = std::min(arg.find('='), arg.size());
+    for (size_t k = start; k < end; ++k) {
+      if (arg[k] == '-') arg[k] = '_';
+    }
+  }
+  std::vector<char*> pointers;
+  for (std::string& arg : *storage) pointers.push_back(arg.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+int Run(int original_argc, char** original_argv) {
   const sigset_t signals = BlockSignals();
+  std::vector<std::string> storage;
+  std::vector<char*> normalized = NormalizeFlagNames(original_argc, original_argv, &storage);
+  const int argc = original_argc;
+  char** argv = normalized.data();
   std::vector<std::string> models = CollectModelFlags(argc, argv);
   absl::SetProgramUsageMessage(
-      "skewfree-server --model_repository=DIR [--port=8001] [--metrics_port=8002] ...");
+      "skewfree-server --model-repository=DIR [--port=8001] [--metrics-port=8002] ...");
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<Server::Options> options = OptionsFromFlags(std::move(models));
   if (!options.ok()) {
@@ -146,7 +173,11 @@ int Run(int argc, char** argv) {
                   absl::FormatDuration(absl::GetFlag(FLAGS_drain_timeout)));
     (*server)->Shutdown(absl::GetFlag(FLAGS_drain_timeout));
     absl::FPrintF(stderr, "skewfree-server: stopped\n");
-    return 0;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    // Every call is finished and nothing is left to write; skipping the
+    // destructors saves the ~2 s civetweb takes to join its threads.
+    std::_Exit(0);
   }
 }
 

@@ -149,7 +149,8 @@ void Server::Shutdown(absl::Duration drain_timeout) {
   grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + drain_timeout));
   grpc_server_->Wait();
   versions_->Stop();
-  exposer_.reset();
+  // The metrics endpoint stays up until destruction, so a final scrape sees
+  // the drained counts.
 }
 
 Server::~Server() {

@@ -64,7 +64,8 @@ class Server {
   // Health NOT_SERVING everywhere and ServerReady false; still serving.
   void BeginDrain() ABSL_LOCKS_EXCLUDED(mu_);
   // BeginDrain, refuse new calls, let in-flight calls finish within
-  // `drain_timeout` (then cancel them), stop polling. Idempotent; blocks.
+  // `drain_timeout` (then cancel them), stop polling; /metrics stays up
+  // until destruction (which takes civetweb about 2 s). Idempotent; blocks.
   void Shutdown(absl::Duration drain_timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

@@ -20,7 +20,9 @@ VersionMetrics::VersionMetrics(prometheus::Family<prometheus::Counter>* requests
                                prometheus::Counter* rows,
                                std::map<std::string, std::string> labels)
     : requests_family_(requests), rows_(rows), labels_(std::move(labels)) {
-  CountRequestsOf(absl::StatusCode::kOk);
+  // A served version's OK series exists from its load on (a dashboard sees
+  // 0, not nothing); the others appear when first used.
+  if (rows_ != nullptr) CountRequestsOf(absl::StatusCode::kOk);
 }
 
 prometheus::Counter* VersionMetrics::CountRequestsOf(absl::StatusCode code) {

@@ -35,8 +35,8 @@ class VersionMetrics {
   VersionMetrics(const VersionMetrics&) = delete;
   VersionMetrics& operator=(const VersionMetrics&) = delete;
 
-  // skewfree_requests_total{code}. The OK child exists from the start; an
-  // error code's child is made the first time that code occurs.
+  // skewfree_requests_total{code}. A served version's OK child exists from
+  // the start; any other child is made the first time its code occurs.
   void CountRequest(absl::StatusCode code);
   // skewfree_inference_rows_total; a no-op for version "".
   void CountRows(uint64_t rows) {
