@@ -2,8 +2,16 @@
 // and raw parity with Bundle::Predict, metadata, health, metrics, drain.
 #include "server/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <bit>
 #include <chrono>
+#include <functional>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "inference/grpc_service.grpc.pb.h"
 #include "model/bundle.h"
+#include "model/file_util.h"
 #include "server/server_test_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/status_matchers.h"
@@ -25,54 +34,18 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using skewfree::testing::IsOk;
+using skewfree::testing::StatusIs;
+using testing::HealthCheck;
 using skewfree::testing::TempDir;
 using testing::BundleWithBias;
+using testing::ServerFixture;
 using testing::RawFloats;
 using testing::RawRequest;
 using testing::SomeRows;
 using testing::TypedRequest;
 
-class ServerTest : public ::testing::Test {
- protected:
-  void StartServer() {
-    Server::Options options;
-    options.address = "127.0.0.1";
-    options.port = 0;
-    options.metrics_port = 0;
-    options.inference.max_batch = 1000;
-    options.versions.repository = repo_.path();
-    options.versions.poll_interval = absl::Hours(1);  // Tests rescan by hand.
-    absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(options);
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(server_->grpc_endpoint(),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = inference::GRPCInferenceService::NewStub(channel_);
-  }
 
-  grpc::Status Infer(const inference::ModelInferRequest& request,
-                     inference::ModelInferResponse* response) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return stub_->ModelInfer(&context, request, response);
-  }
-
-  std::vector<float> InProcess(const v1::Bundle& proto,
-                               const std::vector<skewfree::testing::HumidityRow>& rows) {
-    v1::Bundle copy = proto;
-    copy.mutable_metadata()->set_version(1);
-    auto bundle = model::Bundle::FromProto(copy).value();
-    transform::RawColumns columns = skewfree::testing::ToColumns(rows);
-    std::vector<float> out(rows.size());
-    EXPECT_THAT(bundle->Predict(columns.View(), absl::MakeSpan(out)), IsOk());
-    return out;
-  }
-
-  TempDir repo_;
-  std::unique_ptr<Server> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
-};
+class ServerTest : public ServerFixture {};
 
 TEST_F(ServerTest, TypedAndRawAnswerBitExactlyLikeTheBundle) {
   const v1::Bundle proto = BundleWithBias(20.0);
@@ -141,6 +114,163 @@ TEST_F(ServerTest, EmptyRepositoryIsLiveButNotReady) {
   inference::ServerReadyResponse ready;
   ASSERT_TRUE(stub_->ServerReady(&context, {}, &ready).ok());
   EXPECT_FALSE(ready.ready());
+}
+
+// Polls `check` for up to 10 s.
+bool Eventually(const std::function<bool()>& check) {
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < end) {
+    if (check()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
+constexpr int kServing = 1;
+constexpr int kNotServing = 2;
+
+TEST_F(ServerTest, HealthFollowsLoadingAndDrain) {
+  StartServer();
+  EXPECT_EQ(HealthCheck(channel_, ""), kNotServing);
+  EXPECT_EQ(HealthCheck(channel_, "humidity"), -static_cast<int>(grpc::StatusCode::NOT_FOUND));
+
+  ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
+  server_->Rescan();
+  EXPECT_TRUE(Eventually([&] { return HealthCheck(channel_, "") == kServing; }));
+  EXPECT_EQ(HealthCheck(channel_, "humidity"), kServing);
+
+  server_->BeginDrain();
+  EXPECT_EQ(HealthCheck(channel_, ""), kNotServing);
+  EXPECT_EQ(HealthCheck(channel_, "humidity"), kNotServing);
+  grpc::ClientContext context;
+  inference::ServerReadyResponse ready;
+  ASSERT_TRUE(stub_->ServerReady(&context, {}, &ready).ok());
+  EXPECT_FALSE(ready.ready());
+  // Still answering inference while draining.
+  inference::ModelInferResponse response;
+  EXPECT_TRUE(Infer(TypedRequest(SomeRows(2)), &response).ok());
+}
+
+TEST_F(ServerTest, RemovedModelVersionTurnsHealthNotServing) {
+  ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
+  StartServer();
+  EXPECT_EQ(HealthCheck(channel_, "humidity"), kServing);
+  ASSERT_THAT(model::RemoveTree(repo_.Join("humidity/1")), IsOk());
+  server_->Rescan();
+  EXPECT_TRUE(Eventually([&] { return HealthCheck(channel_, "humidity") == kNotServing; }));
+  EXPECT_EQ(HealthCheck(channel_, ""), kNotServing);
+  inference::ModelInferResponse response;
+  EXPECT_EQ(Infer(TypedRequest(SomeRows(2)), &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(ServerTest, ShutdownFinishesCallsAndRefusesNewOnes) {
+  ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
+  StartServer();
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      const auto request = TypedRequest(SomeRows(500));
+      while (!stop.load()) {
+        inference::ModelInferResponse response;
+        const grpc::Status status = Infer(request, &response);
+        if (status.ok()) {
+          ++ok;
+        } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+          ++refused;
+          return;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  EXPECT_TRUE(Eventually([&] { return ok.load() > 20; }));
+  const absl::Time start = absl::Now();
+  server_->Shutdown(absl::Seconds(5));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));
+  stop = true;
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(refused.load(), 0);
+}
+
+// GET http://endpoint/metrics over a plain socket.
+std::string Scrape(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string body;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    const std::string get = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    if (::write(fd, get.data(), get.size()) == static_cast<ssize_t>(get.size())) {
+      char buffer[4096];
+      for (ssize_t n; (n = ::read(fd, buffer, sizeof(buffer))) > 0;) body.append(buffer, n);
+    }
+  }
+  ::close(fd);
+  return body;
+}
+
+TEST_F(ServerTest, MetricsAreExposed) {
+  ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
+  StartServer([](Server::Options* options) { options->metrics_port = 0; });
+  ASSERT_GT(server_->metrics_port(), 0);
+  EXPECT_EQ(server_->metrics_endpoint(), absl::StrCat("127.0.0.1:", server_->metrics_port()));
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(Infer(TypedRequest(SomeRows(3)), &response).ok());
+  auto bad = TypedRequest(SomeRows(3));
+  bad.mutable_inputs(2)->mutable_contents()->set_int64_contents(0, 99);
+  EXPECT_FALSE(Infer(bad, &response).ok());
+  bad.set_model_name("nope");
+  EXPECT_FALSE(Infer(bad, &response).ok());
+
+  const std::string text = Scrape(server_->metrics_port());
+  for (const char* line : {
+           "skewfree_requests_total{code=\"OK\",model=\"humidity\",version=\"1\"} 1",
+           "skewfree_requests_total{code=\"INVALID_ARGUMENT\",model=\"humidity\",version=\"1\"} 1",
+           "skewfree_requests_total{code=\"NOT_FOUND\",model=\"\",version=\"\"} 1",
+           "skewfree_inference_rows_total{model=\"humidity\",version=\"1\"} 3",
+           "skewfree_model_loaded_version{model=\"humidity\"} 1",
+           "skewfree_model_loads_total{model=\"humidity\",result=\"success\"} 1",
+           "skewfree_model_loads_total{model=\"humidity\",result=\"failure\"} 0",
+           "skewfree_inflight_requests 0",
+           "skewfree_request_duration_seconds_count{model=\"humidity\"} 2",
+           "le=\"2e-05\"", "le=\"1\""}) {
+    EXPECT_THAT(text, HasSubstr(line));
+  }
+}
+
+TEST(ServerOptionsTest, BadTlsAndPortOptionsAreRejected) {
+  skewfree::testing::TempDir repo;
+  Server::Options options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.metrics_port = -1;
+  options.versions.repository = repo.path();
+  options.tls_cert_file = repo.Join("cert.pem");
+  EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                HasSubstr("--tls-key")));
+  options.tls_key_file = repo.Join("key.pem");
+  EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kNotFound,
+                                                HasSubstr("key.pem")));
+  options.tls_cert_file.clear();
+  options.tls_key_file.clear();
+  options.tls_client_ca_file = repo.Join("ca.pem");
+  EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.tls_client_ca_file.clear();
+  options.port = 70000;
+  EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(JoinHostPortTest, BracketsIpv6) {
+  EXPECT_EQ(JoinHostPort("127.0.0.1", 80), "127.0.0.1:80");
+  EXPECT_EQ(JoinHostPort("::1", 80), "[::1]:80");
+  EXPECT_EQ(JoinHostPort("[::1]", 80), "[::1]:80");
 }
 
 }  // namespace

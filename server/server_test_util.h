@@ -3,7 +3,9 @@
 #ifndef SKEWFREE_SERVER_SERVER_TEST_UTIL_H_
 #define SKEWFREE_SERVER_SERVER_TEST_UTIL_H_
 
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,8 +15,11 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "inference/grpc_service.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "model/bundle.h"
+#include "server/server.h"
 #include "tests/humidity_rows.h"
+#include "tests/temp_dir.h"
 
 namespace skewfree::server::testing {
 
@@ -132,6 +137,52 @@ inline int HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
   if (answer.size() != 2 || answer.begin()[0] != 0x08) return -100;
   return answer.begin()[1];
 }
+
+// An in-process server on 127.0.0.1 (free port, metrics off unless asked)
+// over repo_, and a stub on a real channel.
+class ServerFixture : public ::testing::Test {
+ protected:
+  // Test defaults, then `customize` may change any option.
+  void StartServer(const std::function<void(Server::Options*)>& customize = nullptr) {
+    Server::Options options;
+    options.address = "127.0.0.1";
+    options.port = 0;
+    options.metrics_port = -1;  // Its shutdown costs 2 s; only metrics tests use it.
+    options.inference.max_batch = 1000;
+    options.versions.repository = repo_.path();
+    options.versions.poll_interval = absl::Hours(1);  // Tests rescan by hand.
+    if (customize) customize(&options);
+    absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(server_->grpc_endpoint(),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = inference::GRPCInferenceService::NewStub(channel_);
+  }
+
+  grpc::Status Infer(const inference::ModelInferRequest& request,
+                     inference::ModelInferResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub_->ModelInfer(&context, request, response);
+  }
+
+  std::vector<float> InProcess(const v1::Bundle& proto,
+                               const std::vector<HumidityRow>& rows) {
+    v1::Bundle copy = proto;
+    copy.mutable_metadata()->set_version(1);
+    auto bundle = model::Bundle::FromProto(copy).value();
+    transform::RawColumns columns = skewfree::testing::ToColumns(rows);
+    std::vector<float> out(rows.size());
+    EXPECT_TRUE(bundle->Predict(columns.View(), absl::MakeSpan(out)).ok());
+    return out;
+  }
+
+  skewfree::testing::TempDir repo_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+};
 
 }  // namespace skewfree::server::testing
 
