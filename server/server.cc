@@ -100,7 +100,9 @@ absl::Status Server::StartMetrics(const Options& options) {
   // The Exposer (civetweb) throws when it cannot bind.
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(bind);
-    exposer_->RegisterCollectable(metrics_->registry());
+    for (const auto& collectable : metrics_->collectables()) {
+      exposer_->RegisterCollectable(collectable);
+    }
     const std::vector<int> ports = exposer_->GetListeningPorts();
     if (ports.empty()) throw std::runtime_error("no listening port");
     metrics_port_ = ports.front();

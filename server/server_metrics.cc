@@ -9,7 +9,6 @@ namespace skewfree::server {
 
 struct ServerMetrics::Families {
   prometheus::Family<prometheus::Counter>* requests;
-  prometheus::Family<prometheus::Histogram>* duration;
   prometheus::Family<prometheus::Counter>* rows;
   prometheus::Family<prometheus::Gauge>* loaded_version;
   prometheus::Family<prometheus::Counter>* loads;
@@ -64,10 +63,6 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create() {
         .Name("skewfree_requests_total")
         .Help("ModelInfer calls by model, version that answered and gRPC code.")
         .Register(*registry);
-    families->duration = &prometheus::BuildHistogram()
-        .Name("skewfree_request_duration_seconds")
-        .Help("ModelInfer latency inside the server, by model.")
-        .Register(*registry);
     families->rows = &prometheus::BuildCounter()
         .Name("skewfree_inference_rows_total")
         .Help("Rows predicted successfully, by model and version.")
@@ -94,6 +89,9 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create() {
 ServerMetrics::ServerMetrics(std::shared_ptr<prometheus::Registry> registry,
                              std::unique_ptr<Families> families)
     : registry_(std::move(registry)),
+      duration_(std::make_shared<HistogramFamily>(
+          "skewfree_request_duration_seconds",
+          "ModelInfer latency inside the server, by model.", DurationBuckets())),
       families_(std::move(families)),
       inflight_(&families_->inflight->Add({})),
       unknown_model_(std::make_unique<VersionMetrics>(
@@ -107,7 +105,7 @@ ModelMetrics* ServerMetrics::ForModel(const std::string& model) {
   auto [it, inserted] = models_.try_emplace(model);
   ModelMetrics& metrics = it->second;
   if (inserted) {
-    metrics.duration = &families_->duration->Add({{"model", model}}, DurationBuckets());
+    metrics.duration = duration_->Add({{"model", model}});
     metrics.loaded_version = &families_->loaded_version->Add({{"model", model}});
     metrics.load_success = &families_->loads->Add({{"model", model}, {"result", "success"}});
     metrics.load_failure = &families_->loads->Add({{"model", model}, {"result", "failure"}});

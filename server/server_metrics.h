@@ -21,8 +21,8 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/latency_histogram.h"
 
 namespace skewfree::server {
 
@@ -57,7 +57,7 @@ class VersionMetrics {
 
 // Metrics of one model. Thread-safe.
 struct ModelMetrics {
-  prometheus::Histogram* duration = nullptr;     // request_duration_seconds
+  LatencyHistogram* duration = nullptr;          // request_duration_seconds
   prometheus::Gauge* loaded_version = nullptr;   // model_loaded_version
   prometheus::Counter* load_success = nullptr;   // model_loads_total
   prometheus::Counter* load_failure = nullptr;
@@ -78,8 +78,11 @@ class ServerMetrics {
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
-  // The registry to expose. Shared because the Exposer holds it weakly.
-  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+  // What to expose: the registry and the latency histograms. Shared because
+  // the Exposer holds them weakly.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const {
+    return {registry_, duration_};
+  }
 
   // The metrics of `model` (made on first call); never null.
   ModelMetrics* ForModel(const std::string& model) ABSL_LOCKS_EXCLUDED(mu_);
@@ -96,6 +99,7 @@ class ServerMetrics {
 
   // Constant after construction.
   const std::shared_ptr<prometheus::Registry> registry_;
+  const std::shared_ptr<HistogramFamily> duration_;
   const std::unique_ptr<Families> families_;
   prometheus::Gauge* inflight_;
   std::unique_ptr<VersionMetrics> unknown_model_;
