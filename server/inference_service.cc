@@ -11,6 +11,12 @@
 namespace skewfree::server {
 namespace {
 
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
                                  const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -66,6 +72,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
     grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
     inference::ModelInferResponse* response) {
   const auto start = std::chrono::steady_clock::now();
+  active_.fetch_add(1, std::memory_order_relaxed);
   metrics_->inflight()->Increment();
   // Taken once: this call finishes on this snapshot whatever is published.
   const std::shared_ptr<const RepositorySnapshot> snapshot = versions_->snapshot();
@@ -85,7 +92,14 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   metrics_->inflight()->Decrement();
+  last_done_nanos_.store(SteadyNanos(), std::memory_order_relaxed);
+  active_.fetch_sub(1, std::memory_order_release);
   return Finish(context, status);
+}
+
+absl::Duration InferenceService::IdleFor() const {
+  if (active_.load(std::memory_order_acquire) > 0) return absl::ZeroDuration();
+  return absl::Nanoseconds(SteadyNanos() - last_done_nanos_.load(std::memory_order_relaxed));
 }
 
 grpc::ServerUnaryReactor* InferenceService::ServerLive(

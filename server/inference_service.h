@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "inference/grpc_service.grpc.pb.h"
 #include "server/model_snapshot.h"
@@ -30,6 +31,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   // From now on ServerReady and ModelReady answer false (drain).
   void SetDraining() { draining_.store(true, std::memory_order_release); }
   bool draining() const { return draining_.load(std::memory_order_acquire); }
+  // How long no ModelInfer has been running (zero while one runs).
+  absl::Duration IdleFor() const;
 
   grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
                                        const inference::ServerLiveRequest* request,
@@ -69,6 +72,10 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerMetrics* const metrics_;
 
   std::atomic<bool> draining_{false};
+  // For the drain: handlers running, and when the last one ended
+  // (steady_clock nanoseconds).
+  std::atomic<int> active_{0};
+  std::atomic<int64_t> last_done_nanos_{0};
 };
 
 }  // namespace skewfree::server

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <exception>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -13,6 +16,11 @@
 
 namespace skewfree::server {
 namespace {
+
+// How long the drain waits with no ModelInfer running before it cancels the
+// remaining calls (streams): a unary call still being received would have
+// reached its handler by then.
+constexpr absl::Duration kQuietBeforeCancel = absl::Milliseconds(500);
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
     const Server::Options& options) {
@@ -148,7 +156,21 @@ void Server::Shutdown(absl::Duration drain_timeout) {
     if (shut_down_) return;
     shut_down_ = true;
   }
-  grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + drain_timeout));
+  const absl::Time deadline = absl::Now() + drain_timeout;
+  absl::Notification done;
+  std::thread shutdown([&] {
+    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+    done.Notify();
+  });
+  // Streams never end by themselves (a client's health Watch) and would hold
+  // the drain until its deadline: once no ModelInfer has run for a while,
+  // the unary calls are done and what is left is cancelled.
+  while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
+    if (absl::Now() < deadline && service_->IdleFor() < kQuietBeforeCancel) continue;
+    grpc_server_cancel_all_calls(grpc_server_->c_server());
+    break;
+  }
+  shutdown.join();
   grpc_server_->Wait();
   versions_->Stop();
   // The metrics endpoint stays up until destruction, so a final scrape sees
