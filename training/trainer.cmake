@@ -2,17 +2,20 @@
 # export, and the skewfree-train binary. Included from training/CMakeLists.txt.
 add_library(skewfree_training
   adam.cc
+  analysis.cc
   checkpoint_store.cc
+  evaluator.cc
   linear_regression.cc
   normal_equations.cc
   progress.cc
   report.cc
+  trainer.cc
   training_metrics.cc
 )
 add_library(skewfree::training ALIAS skewfree_training)
 target_include_directories(skewfree_training PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(skewfree_training
-  PUBLIC skewfree::model skewfree::transform skewfree::proto absl::status absl::statusor
+  PUBLIC skewfree::model skewfree::transform skewfree::training_input skewfree::proto absl::status absl::statusor
          absl::span absl::time absl::strings
   PRIVATE Eigen3::Eigen prometheus-cpp::pull prometheus-cpp::push prometheus-cpp::core
           absl::strings absl::str_format skewfree::warnings)
@@ -25,3 +28,7 @@ foreach(_test adam_test checkpoint_store_test linear_regression_test normal_equa
                         GTest::gtest_main absl::strings absl::str_format skewfree::warnings)
   gtest_discover_tests(trainer_${_test} DISCOVERY_TIMEOUT 60)
 endforeach()
+
+add_executable(skewfree-train ${CMAKE_CURRENT_SOURCE_DIR}/train_main.cc)
+target_link_libraries(skewfree-train PRIVATE skewfree::training absl::flags absl::flags_parse
+                      absl::flags_usage absl::str_format skewfree::warnings)

@@ -1,0 +1,56 @@
+// Evaluation: RMSE and MAE of a model over eval files, read in file order with
+// the training run's transform state (never the eval data's own).
+#ifndef SKEWFREE_TRAINING_EVALUATOR_H_
+#define SKEWFREE_TRAINING_EVALUATOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/linear_model.h"
+#include "training/input/input_pipeline.h"
+#include "transform/transformer.h"
+
+namespace skewfree::training {
+
+struct EvalOptions {
+  std::string patterns;  // Eval files.
+  int threads = 2;       // Parser threads.
+  size_t batch_size = 4096;
+  BadRowPolicy bad_rows = BadRowPolicy::kFail;
+  // Write the first `predictions_rows` rows with their predictions to
+  // `predictions_path` (CSV: spec columns, label, prediction; "" = none).
+  int64_t predictions_rows = 0;
+  std::string predictions_path;
+  // Keep up to this many errors (prediction - label, file order) for the
+  // report's histogram.
+  size_t max_errors = 0;
+};
+
+struct EvalResult {
+  double rmse = 0;
+  double mae = 0;
+  int64_t rows = 0;
+  int64_t bad_rows = 0;
+  std::vector<double> errors;  // At most max_errors.
+};
+
+// Predictions come from model::LinearModel::PredictRow on the Transformer's
+// compact features, the exact computation of a loaded bundle and the server;
+// the sums run in file order, so the result does not depend on `threads`.
+// FailedPrecondition when the eval files hold no valid row.
+absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
+                                    const model::LinearModel& model,
+                                    const EvalOptions& options);
+
+// The predictions file's text: header "<columns...>,<label>,prediction", then
+// one line per row: FP32 inputs, label and static_cast<float>(prediction)
+// printed with %.9g (they parse back to the same bits), integers as integers.
+std::string PredictionsHeader(const transform::FeatureLayout& layout);
+void AppendPredictionLine(const transform::RawColumns& rows, size_t row, double prediction,
+                          std::string* out);
+
+}  // namespace skewfree::training
+
+#endif  // SKEWFREE_TRAINING_EVALUATOR_H_

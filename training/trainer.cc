@@ -1,0 +1,464 @@
+#include "training/trainer.h"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "model/bundle.h"
+#include "model/file_util.h"
+#include "training/analysis.h"
+#include "training/checkpoint_store.h"
+#include "training/evaluator.h"
+#include "training/linear_regression.h"
+#include "training/progress.h"
+#include "training/report.h"
+#include "training/training_metrics.h"
+#include "transform/status_macros.h"
+
+namespace skewfree::training {
+
+absl::StatusOr<OptimizerKind> ParseOptimizer(absl::string_view name) {
+  if (name == "adam") return OptimizerKind::kAdam;
+  if (name == "exact") return OptimizerKind::kExact;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--optimizer='", name, "': expected adam or exact"));
+}
+
+std::string OptimizerName(OptimizerKind kind) {
+  return kind == OptimizerKind::kAdam ? "adam" : "exact";
+}
+
+namespace {
+
+constexpr char kPredictionsFile[] = "eval_predictions.csv";
+constexpr char kReportFile[] = "report.html";
+constexpr size_t kEvalBatchRows = 4096;
+constexpr size_t kMaxReportErrors = 200000;
+constexpr int64_t kMaxHistoryPoints = 2000;
+
+absl::Status ValidateOptions(const TrainerOptions& o) {
+  auto bad = [](absl::string_view flag, auto value, absl::string_view want) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", value, ": ", want));
+  };
+  if (o.train.empty()) return absl::InvalidArgumentError("--train is required");
+  if (o.eval.empty()) return absl::InvalidArgumentError("--eval is required");
+  if (o.model_dir.empty()) return absl::InvalidArgumentError("--model-dir is required");
+  if (o.export_dir.empty()) return absl::InvalidArgumentError("--export-dir is required");
+  if (o.threads < 1 || o.threads > 256) return bad("threads", o.threads, "must be 1-256");
+  if (o.batch_size < 1) return bad("batch-size", o.batch_size, "must be positive");
+  if (o.max_steps < 0) return bad("max-steps", o.max_steps, "must be >= 0");
+  if (o.epochs < 0) return bad("epochs", o.epochs, "must be >= 0");
+  if (o.optimizer == OptimizerKind::kAdam && o.max_steps == 0 && o.epochs == 0) {
+    return absl::InvalidArgumentError("set --max-steps or --epochs: Adam needs an end");
+  }
+  if (o.eval_every < 0) return bad("eval-every", o.eval_every, "must be >= 0");
+  if (o.checkpoint_every < 0) return bad("checkpoint-every", o.checkpoint_every, "must be >= 0");
+  if (o.eval_predictions_rows < 0) {
+    return bad("eval-predictions-rows", o.eval_predictions_rows, "must be >= 0");
+  }
+  if (!(o.ridge > 0) || !std::isfinite(o.ridge)) return bad("ridge", o.ridge, "must be positive");
+  AdamOptions adam = o.adam;
+  if (adam.decay_steps <= 0) adam.decay_steps = 1;  // Filled in later.
+  return ValidateAdamOptions(adam);
+}
+
+// Everything that shapes the weights: a checkpoint from another run must not
+// be resumed by mistake. Threads are left out: the input order does not
+// depend on them.
+std::string Fingerprint(const TrainerOptions& o) {
+  return model::Sha256Hex(absl::StrCat(
+      "train=", o.train, "\nspec=", o.spec.SerializeAsString(),
+      "\noptimizer=", OptimizerName(o.optimizer), "\nseed=", o.seed,
+      "\nshuffle=", o.shuffle_buffer, "\nbatch=", o.batch_size, "\nmax_steps=", o.max_steps,
+      "\nepochs=", o.epochs, "\nlr=", absl::StrFormat("%.17g", o.adam.learning_rate),
+      "\nbetas=", absl::StrFormat("%.17g,%.17g,%.17g", o.adam.beta1, o.adam.beta2,
+                                  o.adam.epsilon),
+      "\nschedule=", ScheduleName(o.adam.schedule), ",", o.adam.decay_steps,
+      absl::StrFormat(",%.17g", o.adam.final_fraction),
+      "\nridge=", absl::StrFormat("%.17g", o.ridge),
+      "\nbad_rows=", o.bad_rows == BadRowPolicy::kSkip ? "skip" : "fail"));
+}
+
+// The run: state lives in `record_` (the next checkpoint's content) plus the
+// model and optimizer objects. Thread-compatible.
+class Job {
+ public:
+  explicit Job(const TrainerOptions& options) : o_(options) {}
+  absl::Status Run();
+
+ private:
+  absl::Status Setup(bool* finished);
+  absl::Status Analyze();
+  absl::Status Resume(v1::Checkpoint checkpoint);
+  absl::Status MakeTransformer();
+  absl::Status TrainAdam();
+  absl::Status AfterStep(InputPipeline& pipeline);
+  absl::Status TrainExact();
+  absl::Status Finish(const v1::InputPosition& position);
+  absl::StatusOr<EvalResult> Evaluate(bool final);
+  void RecordEval(const EvalResult& result);
+  absl::Status SaveCheckpoint(const v1::InputPosition& position, bool finished);
+  absl::Status Export(const EvalResult& result);
+  absl::Status WriteReport(const EvalResult& result);
+  int64_t TotalSteps() const;
+  bool StopRequested() const {
+    return o_.stop != nullptr && o_.stop->load(std::memory_order_relaxed);
+  }
+  ScanOptions Scan() const;
+  std::string ModelPath(const char* name) const { return o_.model_dir + "/" + name; }
+
+  const TrainerOptions& o_;
+  std::optional<transform::FeatureLayout> layout_;
+  std::optional<transform::Transformer> transformer_;
+  std::unique_ptr<CheckpointStore> store_;
+  std::unique_ptr<TrainingMetrics> metrics_;
+  std::unique_ptr<LinearRegression> model_;
+  std::unique_ptr<Adam> adam_;
+  std::unique_ptr<Progress> progress_;
+  v1::Checkpoint record_;
+  std::vector<double> gradient_;
+  int64_t pipeline_bad_rows_ = 0;  // Seen by this process's training stream.
+  int64_t bad_rows_before_ = 0;    // From the checkpoint resumed.
+  double last_loss_ = 0;
+};
+
+ScanOptions Job::Scan() const {
+  ScanOptions scan;
+  scan.patterns = o_.train;
+  scan.threads = o_.threads;
+  scan.bad_rows = o_.bad_rows;
+  return scan;
+}
+
+int64_t Job::TotalSteps() const {
+  if (o_.optimizer == OptimizerKind::kExact) return 1;
+  int64_t total = o_.max_steps > 0 ? o_.max_steps : std::numeric_limits<int64_t>::max();
+  if (o_.epochs > 0) {
+    const int64_t batch = static_cast<int64_t>(o_.batch_size);
+    const int64_t per_epoch = (record_.transform_state().rows() + batch - 1) / batch;
+    total = std::min(total, o_.epochs * per_epoch);
+  }
+  return total;
+}
+
+absl::Status Job::Run() {
+  RETURN_IF_ERROR(ValidateOptions(o_));
+  bool finished = false;
+  RETURN_IF_ERROR(Setup(&finished));
+  if (finished) {
+    absl::FPrintF(o_.log, "training already finished at step %d (%s): nothing to do\n",
+                  record_.step(), o_.model_dir);
+    return absl::OkStatus();
+  }
+  return o_.optimizer == OptimizerKind::kAdam ? TrainAdam() : TrainExact();
+}
+
+absl::Status Job::Setup(bool* finished) {
+  ASSIGN_OR_RETURN(transform::FeatureLayout layout, transform::FeatureLayout::Create(o_.spec));
+  layout_.emplace(std::move(layout));
+  ASSIGN_OR_RETURN(store_, CheckpointStore::Create({o_.model_dir, o_.keep_checkpoints}));
+  ASSIGN_OR_RETURN(metrics_, TrainingMetrics::Create({o_.metrics_address, o_.metrics_port}));
+  if (metrics_->port() != 0) {
+    absl::FPrintF(o_.out, "metrics listening on %s:%d\n", o_.metrics_address, metrics_->port());
+    std::fflush(o_.out);
+  }
+  ProgressOptions progress;
+  progress.out = o_.log;
+  progress.terminal = o_.terminal;
+  progress_ = std::make_unique<Progress>(progress);
+  std::vector<std::string> problems;
+  ASSIGN_OR_RETURN(std::optional<v1::Checkpoint> checkpoint, store_->LoadNewestValid(&problems));
+  for (const std::string& problem : problems) {
+    absl::FPrintF(o_.log, "warning: ignoring unusable checkpoint: %s\n", problem);
+  }
+  if (checkpoint.has_value()) {
+    *finished = checkpoint->finished();
+    return Resume(*std::move(checkpoint));
+  }
+  record_.set_format_version(kCheckpointFormatVersion);
+  record_.set_run_fingerprint(Fingerprint(o_));
+  record_.set_optimizer(OptimizerName(o_.optimizer));
+  record_.set_best_eval_rmse(std::numeric_limits<double>::infinity());
+  *record_.mutable_spec() = o_.spec;
+  RETURN_IF_ERROR(Analyze());
+  return MakeTransformer();
+}
+
+absl::Status Job::Analyze() {
+  const absl::Time start = absl::Now();
+  ScanStats stats;
+  ASSIGN_OR_RETURN(*record_.mutable_transform_state(),
+                   AnalyzeFiles(*layout_, Scan(), o_.stop, &stats));
+  absl::FPrintF(o_.log, "analyzed %d rows (%.1f MB) in %.2f s%s\n", stats.rows,
+                static_cast<double>(stats.bytes) / 1e6,
+                absl::ToDoubleSeconds(absl::Now() - start),
+                stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows")
+                                   : "");
+  return absl::OkStatus();
+}
+
+absl::Status Job::Resume(v1::Checkpoint checkpoint) {
+  if (checkpoint.run_fingerprint() != Fingerprint(o_)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        o_.model_dir, " holds checkpoints of a run with other options (data, spec, "
+        "optimizer, seed, batch size, steps...): use a fresh --model-dir"));
+  }
+  record_ = std::move(checkpoint);
+  RETURN_IF_ERROR(MakeTransformer());
+  ASSIGN_OR_RETURN(LinearRegression model,
+                   LinearRegression::FromProto(record_.model(), *layout_));
+  model_ = std::make_unique<LinearRegression>(std::move(model));
+  bad_rows_before_ = record_.bad_rows();
+  metrics_->SetStep(record_.step());
+  metrics_->AddExamples(record_.examples_seen());
+  metrics_->AddBadRows(record_.bad_rows());
+  if (record_.history_eval_rmse_size() > 0) {
+    const int last = record_.history_eval_rmse_size() - 1;
+    metrics_->SetEval(record_.history_eval_rmse(last), record_.history_eval_mae(last));
+  }
+  if (!record_.finished()) {
+    absl::FPrintF(o_.log, "resuming from step %d (%s)\n", record_.step(),
+                  store_->PathFor(record_.step()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Job::MakeTransformer() {
+  ASSIGN_OR_RETURN(transform::Transformer transformer,
+                   transform::Transformer::Create(o_.spec, record_.transform_state()));
+  transformer_.emplace(std::move(transformer));
+  if (model_ == nullptr) model_ = std::make_unique<LinearRegression>(layout_->num_features());
+  gradient_.assign(model_->num_parameters(), 0.0);
+  return absl::OkStatus();
+}
+
+absl::Status Job::TrainAdam() {
+  AdamOptions adam = o_.adam;
+  const int64_t total = TotalSteps();
+  if (adam.decay_steps <= 0) adam.decay_steps = total;
+  adam_ = std::make_unique<Adam>(adam, model_->num_parameters());
+  if (record_.has_adam()) RETURN_IF_ERROR(adam_->Restore(record_.adam()));
+  InputOptions input;
+  input.patterns = o_.train;
+  input.batch_size = o_.batch_size;
+  input.shuffle_buffer = o_.shuffle_buffer;
+  input.seed = o_.seed;
+  input.epochs = o_.epochs;  // 0: forever, max_steps ends the run.
+  input.threads = o_.threads;
+  input.bad_rows = o_.bad_rows;
+  ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
+                   InputPipeline::Create(*layout_, &*transformer_, input));
+  if (record_.has_input()) RETURN_IF_ERROR(pipeline->Restore(record_.input()));
+  Batch batch;
+  while (record_.step() < total) {
+    ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
+    if (!more) break;
+    if (batch.num_rows() == 0) continue;
+    last_loss_ = model_->LossAndGradient(batch.features, batch.rows.labels,
+                                         absl::MakeSpan(gradient_));
+    adam_->Step(gradient_, model_->mutable_parameters());
+    record_.set_step(record_.step() + 1);
+    record_.set_examples_seen(record_.examples_seen() + static_cast<int64_t>(batch.num_rows()));
+    metrics_->AddExamples(static_cast<int64_t>(batch.num_rows()));
+    RETURN_IF_ERROR(AfterStep(*pipeline));
+    if (StopRequested()) {
+      RETURN_IF_ERROR(SaveCheckpoint(pipeline->Position(), false));
+      progress_->Finish();
+      return absl::CancelledError(absl::StrCat(
+          "interrupted at step ", record_.step(), "; checkpoint written; rerun the same "
+          "command to resume"));
+    }
+  }
+  const int n = record_.history_eval_rmse_size();
+  progress_->Update(record_.step(), total, last_loss_,
+                    n > 0 ? record_.history_eval_rmse(n - 1) : -1.0, record_.examples_seen(),
+                    /*force=*/true);
+  progress_->Finish();
+  return Finish(pipeline->Position());
+}
+
+// Metrics, history, periodic evaluation, checkpoint and progress after a step.
+absl::Status Job::AfterStep(InputPipeline& pipeline) {
+  const int64_t step = record_.step();
+  const int64_t total = TotalSteps();
+  metrics_->SetLoss(last_loss_);
+  metrics_->SetStep(step);
+  metrics_->AddBadRows(pipeline.bad_rows() - pipeline_bad_rows_);
+  pipeline_bad_rows_ = pipeline.bad_rows();
+  record_.set_bad_rows(bad_rows_before_ + pipeline_bad_rows_);
+  const int64_t stride = std::max<int64_t>(
+      1, (total == std::numeric_limits<int64_t>::max() ? step : total) / kMaxHistoryPoints);
+  if (step % stride == 0 || step == 1) {
+    record_.add_history_step(static_cast<double>(step));
+    record_.add_history_loss(last_loss_);
+  }
+  if (o_.eval_every > 0 && step % o_.eval_every == 0 && step < total) {
+    ASSIGN_OR_RETURN(EvalResult result, Evaluate(false));
+    RecordEval(result);
+    if (o_.export_best && result.rmse == record_.best_eval_rmse()) {
+      RETURN_IF_ERROR(Export(result));
+    }
+  }
+  if (o_.checkpoint_every > 0 && step % o_.checkpoint_every == 0 && step < total) {
+    RETURN_IF_ERROR(SaveCheckpoint(pipeline.Position(), false));
+  }
+  const int n = record_.history_eval_rmse_size();
+  progress_->Update(step, total == std::numeric_limits<int64_t>::max() ? 0 : total, last_loss_,
+                    n > 0 ? record_.history_eval_rmse(n - 1) : -1.0, record_.examples_seen());
+  return absl::OkStatus();
+}
+
+absl::Status Job::TrainExact() {
+  const absl::Time start = absl::Now();
+  ScanStats stats;
+  ASSIGN_OR_RETURN(NormalEquations equations,
+                   AccumulateNormalEquations(*transformer_, Scan(), o_.stop, &stats));
+  ASSIGN_OR_RETURN(std::vector<double> parameters, equations.Solve(o_.ridge));
+  std::copy(parameters.begin(), parameters.end(), model_->mutable_parameters().begin());
+  absl::FPrintF(o_.log, "exact: %d rows, sufficient statistics and solve in %.2f s\n",
+                stats.rows, absl::ToDoubleSeconds(absl::Now() - start));
+  record_.set_step(1);
+  record_.set_examples_seen(stats.rows);
+  record_.set_bad_rows(stats.bad_rows);
+  metrics_->SetStep(1);
+  metrics_->AddExamples(stats.rows);
+  metrics_->AddBadRows(stats.bad_rows);
+  return Finish(v1::InputPosition());
+}
+
+absl::Status Job::Finish(const v1::InputPosition& position) {
+  ASSIGN_OR_RETURN(EvalResult result, Evaluate(true));
+  RecordEval(result);
+  RETURN_IF_ERROR(Export(result));
+  RETURN_IF_ERROR(WriteReport(result));
+  RETURN_IF_ERROR(SaveCheckpoint(position, true));
+  if (!o_.pushgateway.empty()) {
+    absl::Status pushed = metrics_->Push(o_.pushgateway, "skewfree-train");
+    if (!pushed.ok()) absl::FPrintF(o_.log, "warning: %s\n", pushed.message());
+  }
+  absl::FPrintF(o_.log,
+                "done: step %d, %d examples, eval rmse %.6f mae %.6f over %d rows%s\n",
+                record_.step(), record_.examples_seen(), result.rmse, result.mae, result.rows,
+                record_.bad_rows() > 0
+                    ? absl::StrCat(", ", record_.bad_rows(), " bad training rows skipped")
+                    : "");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EvalResult> Job::Evaluate(bool final) {
+  EvalOptions eval;
+  eval.patterns = o_.eval;
+  eval.threads = o_.threads;
+  eval.batch_size = kEvalBatchRows;
+  eval.bad_rows = o_.bad_rows;
+  if (final) {
+    eval.predictions_rows = o_.eval_predictions_rows;
+    eval.predictions_path = ModelPath(kPredictionsFile);
+    eval.max_errors = kMaxReportErrors;
+  }
+  return training::Evaluate(*transformer_, model_->ToLinearModel(), eval);
+}
+
+void Job::RecordEval(const EvalResult& result) {
+  const int n = record_.history_eval_step_size();
+  const double step = static_cast<double>(record_.step());
+  if (n > 0 && record_.history_eval_step(n - 1) == step) return;  // Already there.
+  record_.add_history_eval_step(step);
+  record_.add_history_eval_rmse(result.rmse);
+  record_.add_history_eval_mae(result.mae);
+  record_.set_best_eval_rmse(std::min(record_.best_eval_rmse(), result.rmse));
+  metrics_->SetEval(result.rmse, result.mae);
+}
+
+absl::Status Job::SaveCheckpoint(const v1::InputPosition& position, bool finished) {
+  *record_.mutable_model() = model_->ToProto(*layout_);
+  if (adam_ != nullptr) *record_.mutable_adam() = adam_->Save();
+  *record_.mutable_input() = position;
+  record_.set_finished(finished);
+  RETURN_IF_ERROR(store_->Write(record_));
+  metrics_->AddCheckpoint();
+  return absl::OkStatus();
+}
+
+absl::Status Job::Export(const EvalResult& result) {
+  v1::Bundle bundle;
+  *bundle.mutable_spec() = o_.spec;
+  *bundle.mutable_transform_state() = record_.transform_state();
+  *bundle.mutable_model() = model_->ToProto(*layout_);
+  v1::BundleMetadata* meta = bundle.mutable_metadata();
+  meta->set_model_name(
+      std::filesystem::path(o_.export_dir).lexically_normal().filename().string());
+  meta->set_training_rows(record_.transform_state().rows());
+  meta->set_training_steps(record_.step());
+  meta->set_optimizer(OptimizerName(o_.optimizer));
+  (*meta->mutable_eval_metrics())["rmse"] = result.rmse;
+  (*meta->mutable_eval_metrics())["mae"] = result.mae;
+  (*meta->mutable_eval_metrics())["eval_rows"] = static_cast<double>(result.rows);
+  meta->set_producer("skewfree-train");
+  meta->set_producer_version(SKEWFREE_VERSION);
+  ASSIGN_OR_RETURN(const int64_t version, model::WriteBundle(o_.export_dir, bundle));
+  absl::FPrintF(o_.out, "exported %s/%d\n", o_.export_dir, version);
+  std::fflush(o_.out);
+  return absl::OkStatus();
+}
+
+// The weights of the first two-column cross (hour_of_week), minus their
+// median so the usual slots sit at 0 and the special ones stand out.
+std::optional<Heatmap> CrossHeatmap(const transform::FeatureLayout& layout,
+                                    absl::Span<const double> parameters) {
+  for (const auto& block : layout.blocks()) {
+    if (block.columns.size() != 2) continue;
+    Heatmap map;
+    map.title = absl::StrCat(block.name, " weights minus their median");
+    map.row_name = layout.column_name(block.columns[0]);
+    map.column_name = layout.column_name(block.columns[1]);
+    map.rows = static_cast<int>(block.size / block.strides[0]);
+    map.columns = static_cast<int>(block.strides[0]);
+    map.values.assign(parameters.begin() + block.offset,
+                      parameters.begin() + block.offset + block.size);
+    std::vector<double> sorted = map.values;
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    const double median = sorted[sorted.size() / 2];
+    for (double& v : map.values) v -= median;
+    return map;
+  }
+  return std::nullopt;
+}
+
+absl::Status Job::WriteReport(const EvalResult& result) {
+  ReportData data;
+  data.title = absl::StrCat("skewfree-train: ", o_.model_dir);
+  data.summary = {
+      {"optimizer", OptimizerName(o_.optimizer)},
+      {"steps", absl::StrCat(record_.step())},
+      {"training rows (analyzed)", absl::StrCat(record_.transform_state().rows())},
+      {"examples seen", absl::StrCat(record_.examples_seen())},
+      {"bad training rows skipped", absl::StrCat(record_.bad_rows())},
+      {"eval rows", absl::StrCat(result.rows)},
+      {"eval RMSE", absl::StrFormat("%.6f", result.rmse)},
+      {"eval MAE", absl::StrFormat("%.6f", result.mae)},
+      {"producer", absl::StrCat("skewfree-train ", SKEWFREE_VERSION)},
+  };
+  data.train_step.assign(record_.history_step().begin(), record_.history_step().end());
+  data.train_loss.assign(record_.history_loss().begin(), record_.history_loss().end());
+  data.eval_step.assign(record_.history_eval_step().begin(), record_.history_eval_step().end());
+  for (double rmse : record_.history_eval_rmse()) data.eval_mse.push_back(rmse * rmse);
+  data.eval_errors = result.errors;
+  data.heatmap = CrossHeatmap(*layout_, model_->parameters());
+  return model::WriteFileAtomically(ModelPath(kReportFile), RenderReport(data));
+}
+
+}  // namespace
+
+absl::Status RunTrainer(const TrainerOptions& options) {
+  Job job(options);
+  return job.Run();
+}
+
+}  // namespace skewfree::training
