@@ -150,6 +150,7 @@ class InputPipeline::Impl {
     {
       absl::MutexLock lock(&mu_);
       stop_ = true;
+      workers_cv_.SignalAll();  // Wake workers waiting for room or work.
     }
     for (std::thread& worker : workers_) worker.join();
   }
