@@ -12,6 +12,7 @@ const fs = require("fs");
 const path = require("path");
 const { execFileSync } = require("child_process");
 const { repoRoot, requireTool, Checker } = require("./lib");
+const { flagError } = require("./flags");
 
 const c = new Checker("check_dockerfile");
 const kBinaries = ["skewfree-server", "skewfree-train", "skewfree-simulate", "skewfree-client"];
@@ -79,6 +80,9 @@ function aptPackages(stage) {
   return pkgs;
 }
 
+// Command lines the image runs, for the real binaries to parse.
+const commandLines = [];
+
 function checkStructure(instructions) {
   const st = stages(instructions);
   c.expect(st.length === 2, `two stages (build, runtime), got ${st.length}`);
@@ -110,11 +114,13 @@ function checkStructure(instructions) {
     const cmd = jsonArgs({ ...hc, args: hc.args.slice(hc.args.indexOf("CMD") + 3) }, "HEALTHCHECK");
     c.expect(cmd[0] === "skewfree-client" && cmd[cmd.length - 1] === "health" && cmd.some((a) => /:8001$/.test(a)),
       `HEALTHCHECK asks the gRPC port 8001, got ${cmd}`);
+    commandLines.push(cmd);
   }
   const vol = runtime.ins.find((i) => i.op === "VOLUME");
   c.expect(vol && /\/models\b/.test(vol.args), "VOLUME /models");
   const cmdIns = runtime.ins.filter((i) => i.op === "CMD");
   const cmd = cmdIns.length ? jsonArgs(cmdIns[cmdIns.length - 1], "CMD") : [];
+  commandLines.push(cmd);
   c.expect(cmd[0] === "skewfree-server" && cmd.includes("--model-repository=/models"), `default CMD is the server on /models, got ${cmd}`);
   c.expect(cmd.includes("--port=8001") && cmd.includes("--metrics-port=8002") && cmd.includes("--address=0.0.0.0"),
     "default CMD listens on 0.0.0.0:8001 and :8002");
@@ -206,7 +212,13 @@ function main() {
   const pkgs = checkStructure(parse(text));
   checkDockerignore();
   const i = process.argv.indexOf("--binaries");
-  if (i > 0) checkRuntimeLibraries(process.argv[i + 1], pkgs);
+  if (i > 0) {
+    checkRuntimeLibraries(process.argv[i + 1], pkgs);
+    for (const argv of commandLines) {
+      const err = flagError(process.argv[i + 1], argv);
+      c.expect(!err, `${argv.join(" ")}: ${err}`);
+    }
+  }
   c.finish();
 }
 

@@ -10,8 +10,13 @@ const path = require("path");
 const { execFileSync } = require("child_process");
 const { repoRoot, requireTool, Checker, loadYamlDocs, loadYamlFile } = require("./lib");
 const { render, walk } = require("./render_kustomization");
+const { flagError } = require("./flags");
 
-const k8sDir = path.resolve(process.argv[2] || path.join(repoRoot, "k8s"));
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--binaries");
+const k8sDir = path.resolve(positional[0] || path.join(repoRoot, "k8s"));
+const binariesArg = process.argv.indexOf("--binaries");
+// With --binaries DIR, every container's command line is parsed by the real binary.
+const binDir = binariesArg > 0 ? process.argv[binariesArg + 1] : null;
 const c = new Checker("check_k8s");
 const kBinaries = new Set(["skewfree-server", "skewfree-train", "skewfree-simulate", "skewfree-client"]);
 
@@ -123,6 +128,13 @@ function flagValue(args, flag) {
   return a === undefined ? undefined : a.slice(flag.length + 3);
 }
 
+function checkFlags(c0, env, where) {
+  if (!binDir) return;
+  const argv = [...c0.command, ...(c0.args || [])].map((a) => expand(a, env, where));
+  const err = flagError(binDir, argv);
+  c.expect(!err, `${where}: ${argv.join(" ")}: ${err}`);
+}
+
 function checkHardening(spec, c0, where) {
   const ps = spec.securityContext || {};
   const sc = c0.securityContext || {};
@@ -168,6 +180,7 @@ function checkServer(objects, env) {
     const budget = c0.startupProbe.periodSeconds * c0.startupProbe.failureThreshold;
     c.expect(budget >= 60, `${where}: startupProbe allows at least 60 s for the first model load, got ${budget}`);
   }
+  checkFlags(c0, env, where);
   const args = (c0.args || []).map((a) => expand(a, env, where));
   c.expect(c0.command[0] === "skewfree-server", `${where}: runs skewfree-server`);
   c.expect(flagValue(args, "port") === "8001" && flagValue(args, "metrics-port") === "8002", `${where}: --port=8001 --metrics-port=8002`);
@@ -193,6 +206,7 @@ function checkTrainer(jobSpec, where, env, server) {
   const c0 = spec.containers[0];
   checkHardening(spec, c0, where);
   c.expect(c0.command[0] === "skewfree-train", `${where}: runs skewfree-train`);
+  checkFlags(c0, env, where);
   const args = (c0.args || []).map((a) => expand(a, env, where));
   const { volume, mount } = claimMount(spec, c0, "skewfree-models");
   if (!c.expect(volume && mount && !mount.readOnly, `${where}: claim skewfree-models mounted read-write`)) return;
