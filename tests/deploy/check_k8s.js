@@ -3,7 +3,9 @@
 // Kubernetes / Prometheus Operator schemas (kubernetes-models), then checks
 // what the schemas cannot: probes, hardening, claims, selectors, drain
 // timeout vs grace period, rules and dashboard identical to their sources.
-// Usage: node check_k8s.js [k8s-dir]
+// Overlays (--overlay DIR, repeatable) are rendered, schema-validated and
+// their command lines (probes included) checked the same way.
+// Usage: node check_k8s.js [BASE_DIR] [--overlay DIR]... [--binaries BIN_DIR]
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -12,21 +14,22 @@ const { repoRoot, requireTool, Checker, loadYamlDocs, loadYamlFile } = require("
 const { render, walk } = require("./render_kustomization");
 const { flagError } = require("./flags");
 
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--binaries");
-const k8sDir = path.resolve(positional[0] || path.join(repoRoot, "k8s"));
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !["--binaries", "--overlay"].includes(all[i - 1]));
+const overlays = process.argv.slice(2).filter((a, i, all) => all[i - 1] === "--overlay").map((d) => path.resolve(d));
+const k8sDir = path.resolve(positional[0] || path.join(repoRoot, "k8s", "base"));
 const binariesArg = process.argv.indexOf("--binaries");
 // With --binaries DIR, every container's command line is parsed by the real binary.
 const binDir = binariesArg > 0 ? process.argv[binariesArg + 1] : null;
 const c = new Checker("check_k8s");
 const kBinaries = new Set(["skewfree-server", "skewfree-train", "skewfree-simulate", "skewfree-client"]);
 
-function kubectlRender() {
+function kubectlRender(dir) {
   try {
     execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
   } catch {
     return null;
   }
-  const out = execFileSync("kubectl", ["kustomize", k8sDir], { encoding: "utf8" });
+  const out = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
   return loadYamlDocs(out, "kubectl kustomize output");
 }
 
@@ -133,6 +136,14 @@ function checkFlags(c0, env, where) {
   const argv = [...c0.command, ...(c0.args || [])].map((a) => expand(a, env, where));
   const err = flagError(binDir, argv);
   c.expect(!err, `${where}: ${argv.join(" ")}: ${err}`);
+  // Exec probes run our binaries too; Kubernetes does not expand $(VAR) there.
+  for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+    const cmd = c0[probe] && c0[probe].exec && c0[probe].exec.command;
+    if (!cmd) continue;
+    c.expect(kBinaries.has(cmd[0]), `${where}: ${probe} runs one of the four binaries, got ${cmd[0]}`);
+    const perr = flagError(binDir, cmd);
+    c.expect(!perr, `${where}: ${probe}: ${cmd.join(" ")}: ${perr}`);
+  }
 }
 
 function checkHardening(spec, c0, where) {
@@ -279,7 +290,8 @@ function checkMonitoringSources(objects) {
 function checkNoSecrets(objects) {
   c.expect(!objects.some((o) => o.kind === "Secret"), "no Secret objects in the manifests");
   walk(objects, (node, key) => {
-    if (typeof key === "string" && /password|token|secret|private.?key/i.test(key) && typeof node === "string") {
+    // secretName / secretKeyRef reference a Secret; they hold no secret.
+    if (typeof key === "string" && /password|token|secret|private.?key/i.test(key) && !/Name$|Ref$/.test(key) && typeof node === "string") {
       c.fail(`a value under key ${key} looks like a secret`);
     }
   });
@@ -305,13 +317,45 @@ function checkNoOrphans() {
   for (const f of files) c.expect(used.has(f), `${f} is not referenced by kustomization.yaml, so it is never validated`);
 }
 
-function main() {
-  const own = render(k8sDir);
-  const fromKubectl = kubectlRender();
+function renderBoth(dir) {
+  const own = render(dir);
+  const fromKubectl = kubectlRender(dir);
   if (fromKubectl) compareRenderers(fromKubectl, own);
   else console.log("check_k8s: kubectl not found, rendering with render_kustomization.js only");
   const objects = fromKubectl || own;
-  console.log(`check_k8s: ${objects.length} objects rendered: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
+  console.log(`check_k8s: ${path.relative(repoRoot, dir)}: ${objects.length} objects: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
+  return objects;
+}
+
+function pods(objects) {
+  const out = [];
+  for (const o of objects) {
+    if (o.kind === "Deployment" || o.kind === "Job") out.push([o, o.spec.template.spec]);
+    if (o.kind === "CronJob") out.push([o, o.spec.jobTemplate.spec.template.spec]);
+  }
+  return out;
+}
+
+function checkOverlay(dir) {
+  const objects = renderBoth(dir);
+  validateSchemas(objects);
+  checkNoSecrets(objects);
+  const cm = objects.find((o) => o.kind === "ConfigMap" && stripHash(o.metadata.name) === "skewfree-config");
+  const env = cm ? cm.data : {};
+  for (const [o, spec] of pods(objects)) {
+    for (const c0 of spec.containers) {
+      const where = `${path.basename(dir)}: ${o.kind}/${o.metadata.name}`;
+      checkHardening(spec, c0, where);
+      checkFlags(c0, env, where);
+      for (const m of c0.volumeMounts || []) {
+        c.expect((spec.volumes || []).some((v) => v.name === m.name), `${where}: mount ${m.name} has a volume`);
+      }
+    }
+  }
+}
+
+function main() {
+  const objects = renderBoth(k8sDir);
   validateSchemas(objects);
   const cm = find(objects, "ConfigMap", "skewfree-config");
   const env = cm ? cm.data : {};
@@ -329,6 +373,7 @@ function main() {
   checkMonitoringSources(objects);
   checkNoSecrets(objects);
   checkNoOrphans();
+  for (const o of overlays) checkOverlay(o);
   c.finish();
 }
 

@@ -13,8 +13,8 @@ const { execFileSync } = require("child_process");
 const { repoRoot, Checker, loadYamlFile } = require("./lib");
 
 const c = new Checker("check_metrics_usage");
-const dashboardFile = path.join(repoRoot, "k8s", "grafana", "skewfree-dashboard.json");
-const rulesFile = path.join(repoRoot, "k8s", "monitoring", "skewfree-rules.yaml");
+const dashboardFile = path.join(repoRoot, "k8s", "base", "grafana", "skewfree-dashboard.json");
+const rulesFile = path.join(repoRoot, "k8s", "base", "monitoring", "skewfree-rules.yaml");
 
 // name -> {type, program}
 function exportedMetrics() {

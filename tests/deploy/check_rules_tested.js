@@ -1,4 +1,4 @@
-// Every alert in k8s/monitoring/skewfree-rules.yaml must have a promtool unit
+// Every alert in k8s/base/monitoring/skewfree-rules.yaml must have a promtool unit
 // test in rules_test.yaml that expects it to fire (and one that expects it
 // quiet), so an alert cannot be added without a test.
 "use strict";
@@ -7,7 +7,7 @@ const { repoRoot, Checker, loadYamlFile } = require("./lib");
 
 const c = new Checker("check_rules_tested");
 try {
-  const [rules] = loadYamlFile(path.join(repoRoot, "k8s", "monitoring", "skewfree-rules.yaml"));
+  const [rules] = loadYamlFile(path.join(repoRoot, "k8s", "base", "monitoring", "skewfree-rules.yaml"));
   const [tests] = loadYamlFile(path.join(__dirname, "rules_test.yaml"));
   const cases = tests.tests.flatMap((t) => t.alert_rule_test || []);
   const alerts = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert).map((r) => r.alert);

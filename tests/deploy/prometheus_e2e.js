@@ -119,7 +119,7 @@ async function pollQuery(promUrl, expr, check, ms) {
 const values = (result) => result.map((r) => Number(r.value[1]));
 
 function writePrometheusConfig(serverMetrics, trainMetrics) {
-  const rules = path.join(repoRoot, "k8s", "monitoring", "skewfree-rules.yaml");
+  const rules = path.join(repoRoot, "k8s", "base", "monitoring", "skewfree-rules.yaml");
   // JSON is YAML: no YAML writer needed.
   const config = {
     global: { scrape_interval: "1s", scrape_timeout: "900ms", evaluation_interval: "1s" },
@@ -216,7 +216,7 @@ async function checkScrapedSeries(prom) {
 // Every dashboard query runs on the real data; all but the error ratio (no
 // request failed) must return series.
 async function checkDashboardQueries(prom) {
-  const dash = JSON.parse(fs.readFileSync(path.join(repoRoot, "k8s", "grafana", "skewfree-dashboard.json"), "utf8"));
+  const dash = JSON.parse(fs.readFileSync(path.join(repoRoot, "k8s", "base", "grafana", "skewfree-dashboard.json"), "utf8"));
   const targets = [];
   const visit = (panels) => (panels || []).forEach((p) => { (p.targets || []).forEach((t) => targets.push({ panel: p.title, expr: t.expr })); visit(p.panels); });
   visit(dash.panels);

@@ -1,8 +1,10 @@
-// A small kustomize for this repository's base, used when `kubectl kustomize`
-// is missing. It resolves what k8s/kustomization.yaml uses: resources (files),
-// labels (metadata only), images (newName/newTag), configMapGenerator
-// (literals, files, options.labels, disableNameSuffixHash) and rewrites the
-// references to generated ConfigMaps. Anything else in the kustomization is
+// A small kustomize for this repository's k8s/, used when `kubectl kustomize`
+// is missing. It resolves what k8s/base and k8s/overlays use: resources
+// (files, or folders with their own kustomization), labels (metadata only),
+// images (newName/newTag), configMapGenerator (literals, files,
+// options.labels, disableNameSuffixHash; references to generated ConfigMaps
+// are renamed) and patches given as JSON 6902 operation lists (add, replace,
+// remove) with a kind/name target. Anything else in the kustomization is
 // an error, so a new feature cannot be silently ignored. Its name hashes are
 // not kustomize's (the test compares names without the hash).
 "use strict";
@@ -11,7 +13,7 @@ const path = require("path");
 const crypto = require("crypto");
 const { loadYamlFile } = require("./lib");
 
-const kSupported = new Set(["apiVersion", "kind", "labels", "resources", "images", "configMapGenerator"]);
+const kSupported = new Set(["apiVersion", "kind", "labels", "resources", "images", "configMapGenerator", "patches"]);
 
 function generateConfigMap(dir, gen) {
   const data = {};
@@ -63,13 +65,55 @@ function setImages(obj, images) {
   });
 }
 
+// "/spec/containers/0/args/-" -> parent node and key ("-" appends).
+function resolvePointer(obj, pointer) {
+  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  let node = obj;
+  for (const p of parts.slice(0, -1)) {
+    node = node[Array.isArray(node) ? Number(p) : p];
+    if (node === undefined) throw new Error(`patch path ${pointer} does not exist`);
+  }
+  return { node, key: parts[parts.length - 1] };
+}
+
+function applyJson6902(obj, ops, where) {
+  for (const op of ops) {
+    const { node, key } = resolvePointer(obj, op.path);
+    const value = JSON.parse(JSON.stringify(op.value === undefined ? null : op.value));
+    if (Array.isArray(node)) {
+      const i = key === "-" ? node.length : Number(key);
+      if (op.op === "add") node.splice(i, 0, value);
+      else if (op.op === "replace" && i < node.length) node[i] = value;
+      else if (op.op === "remove" && i < node.length) node.splice(i, 1);
+      else throw new Error(`${where}: cannot ${op.op} ${op.path}`);
+    } else if (op.op === "add") node[key] = value;
+    else if (op.op === "replace" && key in node) node[key] = value;
+    else if (op.op === "remove" && key in node) delete node[key];
+    else throw new Error(`${where}: cannot ${op.op} ${op.path}`);
+  }
+}
+
+function applyPatches(dir, patches, objects) {
+  for (const p of patches) {
+    if (!p.path || !p.target) throw new Error("only patches with path and target are supported");
+    const ops = loadYamlFile(path.join(dir, p.path))[0];
+    if (!Array.isArray(ops)) throw new Error(`${p.path}: only JSON 6902 operation lists are supported`);
+    const hits = objects.filter((o) => (!p.target.kind || o.kind === p.target.kind) && (!p.target.name || o.metadata.name === p.target.name));
+    if (hits.length === 0) throw new Error(`${p.path}: target matches no object`);
+    for (const o of hits) applyJson6902(o, ops, p.path);
+  }
+}
+
 function render(dir) {
   const [k] = loadYamlFile(path.join(dir, "kustomization.yaml"));
   for (const key of Object.keys(k)) {
     if (!kSupported.has(key)) throw new Error(`kustomization field ${key} is not supported by this renderer`);
   }
   const objects = [];
-  for (const r of k.resources || []) objects.push(...loadYamlFile(path.join(dir, r)));
+  for (const r of k.resources || []) {
+    const p = path.join(dir, r);
+    objects.push(...(fs.statSync(p).isDirectory() ? render(p) : loadYamlFile(p)));
+  }
   const names = new Map();
   for (const gen of k.configMapGenerator || []) {
     const { generated, object } = generateConfigMap(dir, gen);
@@ -84,6 +128,7 @@ function render(dir) {
     setImages(obj, k.images || []);
     renameConfigMapRefs(obj, names);
   }
+  applyPatches(dir, k.patches || [], objects);
   return objects;
 }
 
