@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "training/input/fast_float.h"
 #include "transform/status_macros.h"
 
 namespace skewfree::training::internal {
@@ -420,6 +421,39 @@ absl::Status BlockParser::ParseLines(const FileSchema& file, const char* begin,
 }
 
 bool BlockParser::ParseRow(const FileSchema& file, const char* begin, const char* end) {
+  if (ParseRowFast(file, begin, end)) return ValidateAndTransform();
+  return ParseRowSlow(file, begin, end);
+}
+
+bool BlockParser::ParseRowFast(const FileSchema& file, const char* begin, const char* end) {
+  const int* targets = file.targets.data();
+  const int num_fields = file.num_fields;
+  const char* p = begin;
+  for (int f = 0; f < num_fields; ++f) {
+    const int target = targets[f];
+    const char* q;
+    if (target == kIgnore) {
+      q = p;
+      while (q < end && *q != ',') ++q;
+    } else if (target == kLabel) {
+      q = ParseFloatPrefix(p, end, batch_->rows.labels.data() + row_);
+    } else if (floats_[target] != nullptr) {
+      q = ParseFloatPrefix(p, end, floats_[target] + row_);
+    } else {
+      q = ParseIntPrefix(p, end, ints_[target] + row_);
+    }
+    if (q == nullptr) return false;
+    if (f + 1 < num_fields) {
+      if (q == end || *q != ',') return false;
+      p = q + 1;
+    } else if (q != end) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool BlockParser::ParseRowSlow(const FileSchema& file, const char* begin, const char* end) {
   const int* targets = file.targets.data();
   const int num_fields = file.num_fields;
   const char* p = begin;
@@ -460,7 +494,7 @@ bool BlockParser::ParseField(int target, const char* begin, const char* end) {
     return true;
   }
   float value;
-  const std::from_chars_result result = std::from_chars(p, end, value);
+  const std::from_chars_result result = ParseFloat(p, end, &value);
   if (result.ec != std::errc() || result.ptr != end) {
     reason_ = absl::StrCat("column '", name, "': value '", text,
                            result.ec == std::errc::result_out_of_range
