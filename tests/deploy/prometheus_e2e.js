@@ -207,7 +207,8 @@ async function checkScrapedSeries(prom) {
   const loss = await pollQuery(prom, "skewfree_training_loss", (r) => r.length && Number.isFinite(values(r)[0]) && values(r)[0] > 0, 15000);
   c.expect(loss.length === 1 && Number.isFinite(values(loss)[0]) && values(loss)[0] > 0, `training loss scraped: ${JSON.stringify(loss)}`);
   if (loss.length) log(`training loss: ${values(loss)[0]}`);
-  const lossSamples = await query(prom, "count_over_time(skewfree_training_loss[1m])");
+  // The trainer keeps a core busy; give Prometheus time for several scrapes.
+  const lossSamples = await pollQuery(prom, "count_over_time(skewfree_training_loss[1m])", (r) => r.length && values(r)[0] >= 2, 15000);
   c.expect(lossSamples.length && values(lossSamples)[0] >= 2, `training loss over time (several scrapes): ${JSON.stringify(lossSamples)}`);
   const rmse = await pollQuery(prom, "skewfree_eval_rmse", (r) => r.length && values(r)[0] > 0, 10000);
   c.expect(rmse.length && values(rmse)[0] > 0, `eval RMSE scraped: ${JSON.stringify(rmse)}`);
@@ -220,17 +221,18 @@ async function checkDashboardQueries(prom) {
   const targets = [];
   const visit = (panels) => (panels || []).forEach((p) => { (p.targets || []).forEach((t) => targets.push({ panel: p.title, expr: t.expr })); visit(p.panels); });
   visit(dash.panels);
+  const until = Date.now() + 15000;
   for (const t of targets) {
     const expr = t.expr.replace(/\$__rate_interval|\$__interval/g, "10s").replace(/\$__range/g, "1m");
+    const errorRatio = /code!="OK"/.test(expr);
     let result;
     try {
-      result = await query(prom, expr);
+      result = await pollQuery(prom, expr, (r) => errorRatio || r.length > 0, Math.max(0, until - Date.now()));
     } catch (e) {
       c.fail(`dashboard panel "${t.panel}": Prometheus rejects ${expr}: ${e.message}`);
       continue;
     }
-    if (/code!="OK"/.test(expr)) continue;
-    c.expect(result.length > 0, `dashboard panel "${t.panel}" shows data: ${expr}`);
+    if (!errorRatio) c.expect(result.length > 0, `dashboard panel "${t.panel}" shows data: ${expr}`);
   }
 }
 
@@ -287,6 +289,20 @@ async function main() {
   await checkRulesEvaluate(prom);
   await checkExportedLists(s.metrics, s.trainMetrics);
   c.expect(s.train.exited === null, `the trainer was still training while scraped (exited: ${s.train.exited})`);
+  if (c.failures.length) await logScrapeHealth(prom);
+}
+
+// Scrape health over the run, to explain a failure.
+async function logScrapeHealth(prom) {
+  try {
+    const all = await query(prom, "count_over_time(up[2m])");
+    const ok = await query(prom, "sum_over_time(up[2m])");
+    log(`scrapes: ${JSON.stringify(all.map((x) => [x.metric.job, x.value[1]]))}, successful: ${JSON.stringify(ok.map((x) => [x.metric.job, x.value[1]]))}`);
+    const d = await query(prom, "scrape_duration_seconds");
+    log(`last scrape durations: ${JSON.stringify(d.map((x) => [x.metric.job, x.value[1]]))}`);
+  } catch (e) {
+    log(`cannot read scrape health: ${e.message}`);
+  }
 }
 
 async function cleanup(failed) {
