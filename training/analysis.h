@@ -1,6 +1,8 @@
 // The one-pass jobs over the training files: the analyze pass (-> transform
-// state) and the exact solver's sufficient statistics. Both run ScanFiles on
-// all threads with one accumulator per worker, merged at the end.
+// state), and for the exact solver analyze + sufficient statistics in one
+// pass. Both run ScanFiles on all threads with one accumulator per worker,
+// merged at the end (merged sums are exact to rounding; with more than one
+// thread their rounding depends on which worker saw which block).
 #ifndef SKEWFREE_TRAINING_ANALYSIS_H_
 #define SKEWFREE_TRAINING_ANALYSIS_H_
 
@@ -24,12 +26,21 @@ absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& 
                                                 const std::atomic<bool>* stop,
                                                 ScanStats* stats);
 
-// X^T X and X^T y of every transformed training row. The merged sums are
-// exact to rounding; with more than one thread their rounding depends on
-// which worker saw which block.
-absl::StatusOr<NormalEquations> AccumulateNormalEquations(
-    const transform::Transformer& transformer, const ScanOptions& options,
-    const std::atomic<bool>* stop, ScanStats* stats);
+// The exact trainer's single pass: analyze and accumulate at once. Rows go
+// through a Transformer whose state makes every dense feature its raw value
+// (shift 0, divisor 1), so transform/ still computes the one-hot indices; the
+// analyzers give the real state, and the raw statistics are then rescaled
+// with the real Transformer's dense_scale() (exact in double: the solution is
+// the least squares of the features before their rounding to FP32). Returns
+// the state and equations of the scaled features.
+struct ExactStatistics {
+  v1::TransformState state;
+  NormalEquations equations;
+};
+absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLayout& layout,
+                                                     const ScanOptions& options,
+                                                     const std::atomic<bool>* stop,
+                                                     ScanStats* stats);
 
 }  // namespace skewfree::training
 

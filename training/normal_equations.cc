@@ -60,6 +60,30 @@ absl::Status NormalEquations::Merge(const NormalEquations& other) {
   return absl::OkStatus();
 }
 
+absl::Status NormalEquations::Rescale(absl::Span<const double> scale,
+                                      absl::Span<const double> offset) {
+  const int64_t nd = static_cast<int64_t>(scale.size());
+  if (offset.size() != scale.size() || nd >= dim_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rescale of ", scale.size(), "/", offset.size(), " dense features in dimension ", dim_));
+  }
+  const int64_t bias = dim_ - 1;
+  Eigen::MatrixXd a(dim_, dim_);
+  for (int64_t i = 0; i < dim_; ++i) {
+    for (int64_t j = 0; j <= i; ++j) a(i, j) = a(j, i) = xtx_[i * dim_ + j];
+  }
+  // M = I except M(i, i) = scale[i], M(i, bias) = offset[i] for dense i.
+  // Rows first (M A), then columns ((M A) M^T); bias row/column last so the
+  // dense ones read the unchanged bias entries.
+  for (int64_t i = 0; i < nd; ++i) a.row(i) = scale[i] * a.row(i) + offset[i] * a.row(bias);
+  for (int64_t j = 0; j < nd; ++j) a.col(j) = scale[j] * a.col(j) + offset[j] * a.col(bias);
+  for (int64_t i = 0; i < dim_; ++i) {
+    for (int64_t j = 0; j <= i; ++j) xtx_[i * dim_ + j] = a(i, j);
+  }
+  for (int64_t i = 0; i < nd; ++i) xty_[i] = scale[i] * xty_[i] + offset[i] * xty_[bias];
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<double>> NormalEquations::Solve(double ridge) const {
   if (rows_ == 0) {
     return absl::FailedPreconditionError("no training rows: nothing to solve");

@@ -37,6 +37,13 @@ class NormalEquations {
   // the solve fails.
   absl::StatusOr<std::vector<double>> Solve(double ridge) const;
 
+  // Turns statistics accumulated on raw dense values into those of the
+  // scaled features feature_i = scale[i] * x_i + offset[i] (dense features
+  // are the first scale.size() features): X^T X -> M X^T X M^T and
+  // X^T y -> M X^T y, with M the affine map on [dense, one-hot, 1].
+  // InvalidArgument if the sizes do not fit.
+  absl::Status Rescale(absl::Span<const double> scale, absl::Span<const double> offset);
+
   int64_t rows() const { return rows_; }
   int64_t dimension() const { return dim_; }
 

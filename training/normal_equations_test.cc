@@ -87,3 +87,44 @@ TEST(NormalEquationsTest, EmptyOrBadRidgeFails) {
 
 }  // namespace
 }  // namespace skewfree::training
+
+namespace skewfree::training {
+namespace {
+
+// Statistics of raw values rescaled afterwards equal those of scaled values.
+TEST(NormalEquationsTest, RescaleOfRawStatisticsEqualsScaledStatistics) {
+  const auto identity_state = [] {
+    v1::TransformState state = skewfree::testing::HumidityState();
+    for (auto& stats : *state.mutable_numeric()) {
+      stats.set_min(0);
+      stats.set_max(1);
+    }
+    return state;
+  }();
+  const auto raw = transform::Transformer::Create(skewfree::testing::HumiditySpec(),
+                                                  identity_state).value();
+  const auto scaled = transform::Transformer::Create(
+      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+  const Data raw_data = MakeData(raw, 3000, 5), scaled_data = MakeData(scaled, 3000, 5);
+  NormalEquations from_raw(170), from_scaled(170);
+  // Same rows and labels: MakeData's labels differ (they use the features),
+  // so take the scaled data's labels for both.
+  from_raw.Add(raw_data.batch, scaled_data.labels);
+  from_scaled.Add(scaled_data.batch, scaled_data.labels);
+  std::vector<double> scale, offset;
+  for (int i = 0; i < 2; ++i) {
+    scale.push_back(1.0 / scaled.dense_scale(i).divisor);
+    offset.push_back(-scaled.dense_scale(i).shift / scaled.dense_scale(i).divisor);
+  }
+  ASSERT_THAT(from_raw.Rescale(scale, offset), skewfree::testing::IsOk());
+  auto p1 = from_raw.Solve(1e-6), p2 = from_scaled.Solve(1e-6);
+  ASSERT_THAT(p1, skewfree::testing::IsOk());
+  ASSERT_THAT(p2, skewfree::testing::IsOk());
+  // Equal up to the FP32 rounding of the scaled features.
+  for (size_t i = 0; i < p1->size(); ++i) EXPECT_NEAR((*p1)[i], (*p2)[i], 1e-4) << i;
+  EXPECT_THAT(from_raw.Rescale({1.0}, {}),
+              skewfree::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace skewfree::training

@@ -186,6 +186,8 @@ absl::Status Job::Setup(bool* finished) {
   record_.set_optimizer(OptimizerName(o_.optimizer));
   record_.set_best_eval_rmse(std::numeric_limits<double>::infinity());
   *record_.mutable_spec() = o_.spec;
+  // The exact trainer analyzes in its own single pass.
+  if (o_.optimizer == OptimizerKind::kExact) return absl::OkStatus();
   RETURN_IF_ERROR(Analyze());
   return MakeTransformer();
 }
@@ -317,12 +319,17 @@ absl::Status Job::AfterStep(InputPipeline& pipeline) {
 absl::Status Job::TrainExact() {
   const absl::Time start = absl::Now();
   ScanStats stats;
-  ASSIGN_OR_RETURN(NormalEquations equations,
-                   AccumulateNormalEquations(*transformer_, Scan(), o_.stop, &stats));
-  ASSIGN_OR_RETURN(std::vector<double> parameters, equations.Solve(o_.ridge));
+  ASSIGN_OR_RETURN(ExactStatistics exact, AnalyzeAndAccumulate(*layout_, Scan(), o_.stop, &stats));
+  *record_.mutable_transform_state() = std::move(exact.state);
+  RETURN_IF_ERROR(MakeTransformer());
+  ASSIGN_OR_RETURN(std::vector<double> parameters, exact.equations.Solve(o_.ridge));
   std::copy(parameters.begin(), parameters.end(), model_->mutable_parameters().begin());
-  absl::FPrintF(o_.log, "exact: %d rows, sufficient statistics and solve in %.2f s\n",
-                stats.rows, absl::ToDoubleSeconds(absl::Now() - start));
+  absl::FPrintF(o_.log,
+                "exact: analyzed and accumulated %d rows (%.1f MB) and solved in %.2f s%s\n",
+                stats.rows, static_cast<double>(stats.bytes) / 1e6,
+                absl::ToDoubleSeconds(absl::Now() - start),
+                stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows")
+                                   : "");
   record_.set_step(1);
   record_.set_examples_seen(stats.rows);
   record_.set_bad_rows(stats.bad_rows);

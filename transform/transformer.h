@@ -54,6 +54,16 @@ class Transformer {
   int num_active() const { return static_cast<int>(layout_->blocks().size()); }
   const v1::TransformState& state() const { return state_; }
 
+  // How dense feature `i` follows from its raw value x. Read-only, for
+  // one-pass algorithms that accumulate raw values and rescale afterwards
+  // (the exact trainer); features themselves are only computed here.
+  struct Scale {  // feature = (x - shift) / divisor, computed in double.
+    double shift;
+    double divisor;
+    bool constant;  // scale_to_0_1 of a constant column: always 0.5.
+  };
+  const Scale& dense_scale(int i) const { return scales_[i]; }
+
   // Validates row `row` and writes num_dense() values to `dense` and
   // num_active() indices to `active`. The core every other form is built on.
   absl::Status TransformRow(const RawBatchView& batch, size_t row, float* dense,
@@ -67,11 +77,6 @@ class Transformer {
                               absl::Span<float> out) const;
 
  private:
-  struct Scale {  // feature = (x - shift) / divisor, computed in double.
-    double shift;
-    double divisor;
-    bool constant;  // scale_to_0_1 of a constant column: always 0.5.
-  };
   Transformer(std::shared_ptr<const FeatureLayout> layout,
               v1::TransformState state, std::vector<Scale> scales)
       : layout_(std::move(layout)),
