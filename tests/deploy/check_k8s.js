@@ -1,6 +1,7 @@
 // Renders k8s/ (kubectl kustomize when present, else render_kustomization.js,
 // and both must agree when both run), validates every object against the
-// Kubernetes / Prometheus Operator schemas (kubernetes-models), then checks
+// Kubernetes / Prometheus Operator schemas (kubernetes-models) with unknown
+// fields rejected (strict_fields.js), then checks
 // what the schemas cannot: probes, hardening, claims, selectors, drain
 // timeout vs grace period, rules and dashboard identical to their sources.
 // Overlays (--overlay DIR, repeatable) are rendered, schema-validated and
@@ -13,6 +14,7 @@ const { execFileSync } = require("child_process");
 const { repoRoot, requireTool, Checker, loadYamlDocs, loadYamlFile } = require("./lib");
 const { render, walk } = require("./render_kustomization");
 const { flagError } = require("./flags");
+const { unknownFields } = require("./strict_fields");
 
 const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !["--binaries", "--overlay"].includes(all[i - 1]));
 const overlays = process.argv.slice(2).filter((a, i, all) => all[i - 1] === "--overlay").map((d) => path.resolve(d));
@@ -24,6 +26,8 @@ const c = new Checker("check_k8s");
 const kBinaries = new Set(["skewfree-server", "skewfree-train", "skewfree-simulate", "skewfree-client"]);
 
 function kubectlRender(dir) {
+  // SKEWFREE_NO_KUBECTL=1 exercises the fallback renderer alone.
+  if (process.env.SKEWFREE_NO_KUBECTL === "1") return null;
   try {
     execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
   } catch {
@@ -90,6 +94,9 @@ function validateSchemas(objects) {
     } catch (e) {
       c.fail(`${id}: schema: ${e.message}`);
     }
+    // The schemas accept unknown fields; the API server (strict) does not.
+    const unknown = unknownFields(o);
+    c.expect(unknown.length === 0, `${id}: ${unknown.join("; ")}`);
   }
 }
 
