@@ -126,7 +126,36 @@ function checkDashboard(known) {
   c.expect(dash.templating.list.some((v) => v.type === "datasource" && v.query === "prometheus"), "dashboard has a Prometheus datasource variable");
   for (const q of queries) c.expect(!/\$\{?DS_/.test(JSON.stringify(dash)), "no unresolved import placeholders");
   checkPromqlParses(queries);
+  checkLayout(dash);
   return used;
+}
+
+// Unique panel ids, every panel inside the 24-column grid, none overlapping,
+// every query on the dashboard's data source variable.
+function checkLayout(dash) {
+  const panels = [];
+  const visit = (ps) => (ps || []).forEach((p) => { panels.push(p); visit(p.panels); });
+  visit(dash.panels);
+  const ids = panels.map((p) => p.id);
+  c.expect(new Set(ids).size === ids.length, `panel ids are unique: ${ids}`);
+  c.expect(dash.uid && dash.title && Number.isInteger(dash.schemaVersion), "dashboard has uid, title, schemaVersion");
+  for (const p of panels) {
+    const g = p.gridPos || {};
+    c.expect(g.x >= 0 && g.w > 0 && g.x + g.w <= 24 && g.y >= 0 && g.h > 0, `panel "${p.title}" fits the 24-column grid`);
+    if (p.type !== "row") {
+      c.expect(p.datasource && p.datasource.uid === "${datasource}", `panel "${p.title}" uses the $datasource variable`);
+      const refs = (p.targets || []).map((t) => t.refId);
+      c.expect(refs.length > 0 && new Set(refs).size === refs.length, `panel "${p.title}" has targets with unique refIds`);
+    }
+  }
+  for (let i = 0; i < panels.length; i++) {
+    for (let j = i + 1; j < panels.length; j++) {
+      const a = panels[i].gridPos;
+      const b = panels[j].gridPos;
+      const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      c.expect(!overlap, `panels "${panels[i].title}" and "${panels[j].title}" overlap`);
+    }
+  }
 }
 
 function checkRules(knownWithExternal) {
