@@ -45,7 +45,10 @@ using testing::SomeRows;
 using testing::TypedRequest;
 
 
-class ServerTest : public ServerFixture {};
+class ServerTest : public ServerFixture {
+ protected:
+  grpc::Status status_;
+};
 
 TEST_F(ServerTest, TypedAndRawAnswerBitExactlyLikeTheBundle) {
   const v1::Bundle proto = BundleWithBias(20.0);
@@ -201,6 +204,40 @@ TEST_F(ServerTest, ShutdownFinishesCallsAndRefusesNewOnes) {
   for (std::thread& client : clients) client.join();
   EXPECT_EQ(other.load(), 0);
   EXPECT_GT(refused.load(), 0);
+}
+
+TEST_F(ServerTest, AnOpenHealthWatchDoesNotHoldTheDrain) {
+  ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
+  StartServer();
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(Infer(TypedRequest(SomeRows(2)), &response).ok());
+  // A Watch stream (what gRPC client-side health checking keeps open).
+  grpc::GenericStub stub(channel_);
+  grpc::ClientContext context;
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, "/grpc.health.v1.Health/Watch", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::Slice empty("");
+  call->Write(grpc::ByteBuffer(&empty, 1), reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer first;
+  call->Read(&first, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);  // SERVING: the stream is open.
+
+  const absl::Time start = absl::Now();
+  server_->Shutdown(absl::Seconds(20));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  context.TryCancel();
+  call->Finish(&status_, reinterpret_cast<void*>(4));
+  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(4)) {
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 // GET http://endpoint/metrics over a plain socket.
