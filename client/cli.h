@@ -52,9 +52,6 @@ struct BenchCommand {
 // any call failed.
 absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command);
 
-// `rows` humidity rows drawn from the lecture's distributions with `seed`.
-Batch RandomHumidityBatch(int rows, uint64_t seed);
-
 }  // namespace skewfree::client
 
 #endif  // SKEWFREE_CLIENT_CLI_H_

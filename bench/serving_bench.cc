@@ -1,0 +1,146 @@
+// Serving benchmark (issue 4 section 6). In one run it starts the empty
+// handler (skewfree-empty-server, the ceiling) and the real skewfree-server
+// on a bundle, drives both with the same load generator as
+// `skewfree-client bench`, and prints our figures as ratios of the ceiling:
+// single-row QPS and p99 at concurrency 1, 8, 64; rows/s of 1000-row
+// requests; and the server's peak RSS (VmHWM) while serving.
+//   serving_bench [--duration 3s] [--warmup 500ms]
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/batch.h"
+#include "client/channel.h"
+#include "client/humidity_sample.h"
+#include "client/load_generator.h"
+#include "client/prediction_client.h"
+#include "model/bundle.h"
+#include "tests/humidity_rows.h"
+#include "tests/serving/subprocess.h"
+#include "tests/temp_dir.h"
+
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(3), "Measured time per configuration.");
+ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(500), "Unmeasured load before each.");
+
+namespace {
+
+using skewfree::client::LoadResult;
+using skewfree::testing::Subprocess;
+
+struct Target {
+  std::string name;
+  std::unique_ptr<Subprocess> process;
+  std::string address;
+};
+
+absl::StatusOr<Target> Start(const std::string& name, std::vector<std::string> argv,
+                             const std::string& log) {
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(argv, log);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<int> port = (*process)->WaitForPort("grpc", std::chrono::seconds(15));
+  if (!port.ok()) return port.status();
+  return Target{name, *std::move(process), absl::StrCat("127.0.0.1:", *port)};
+}
+
+// Same load, same client code, for either server.
+absl::StatusOr<LoadResult> Drive(const Target& target, int concurrency, int rows, bool raw,
+                                 absl::Duration duration) {
+  skewfree::client::ChannelOptions options;
+  options.target = target.address;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  const int connections = concurrency >= 8 ? 4 : 1;
+  for (int i = 0; i < connections; ++i) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        skewfree::client::CreateChannel(options, i);
+    if (!channel.ok()) return channel.status();
+    channels.push_back(*std::move(channel));
+  }
+  const inference::ModelInferRequest request = skewfree::client::BuildInferRequest(
+      "humidity", "", skewfree::client::RandomHumidityBatch(rows, 42),
+      raw ? skewfree::client::Encoding::kRaw : skewfree::client::Encoding::kTyped);
+  skewfree::client::LoadOptions load;
+  load.concurrency = concurrency;
+  load.duration = absl::GetFlag(FLAGS_warmup);
+  if (load.duration > absl::ZeroDuration()) {
+    absl::StatusOr<LoadResult> warm = skewfree::client::RunLoad(channels, request, load);
+    if (!warm.ok()) return warm.status();
+  }
+  load.duration = duration;
+  absl::StatusOr<LoadResult> result = skewfree::client::RunLoad(channels, request, load);
+  if (result.ok() && result->failed_calls > 0) {
+    return absl::InternalError(absl::StrCat(target.name, ": ", result->failed_calls,
+                                            " calls failed, first: ", result->first_errors[0]));
+  }
+  return result;
+}
+
+double Micros(absl::Duration d) { return absl::ToDoubleMicroseconds(d); }
+
+int Run() {
+  skewfree::testing::TempDir dir;
+  const std::string bin = SKEWFREE_BIN_DIR;
+  if (absl::StatusOr<int64_t> v = skewfree::model::WriteBundle(
+          dir.Join("repo/humidity"), skewfree::testing::HumidityBundle());
+      !v.ok()) {
+    std::cerr << v.status() << "\n";
+    return 1;
+  }
+  absl::StatusOr<Target> empty = Start(
+      "empty", {bin + "/skewfree-empty-server", "--port", "0", "--address", "127.0.0.1"},
+      dir.Join("empty"));
+  absl::StatusOr<Target> real = Start(
+      "skewfree-server",
+      {bin + "/skewfree-server", "--model-repository", dir.Join("repo"), "--port", "0",
+       "--metrics-port", "0", "--address", "127.0.0.1"},
+      dir.Join("server"));
+  if (!empty.ok() || !real.ok()) {
+    std::cerr << "cannot start: " << empty.status() << " / " << real.status() << "\n";
+    return 1;
+  }
+  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+  absl::PrintF("%-28s %12s %12s %8s %10s %10s %8s\n", "load", "empty", "server", "ratio",
+               "p99 empty", "p99 server", "target");
+  bool all_met = true;
+  struct Case {
+    int concurrency, rows;
+    bool raw;
+    double target;
+  };
+  for (const Case& c : {Case{1, 1, false, 0.9}, Case{8, 1, false, 0.9}, Case{64, 1, false, 0.9},
+                        Case{8, 1000, false, 0.8}, Case{8, 1000, true, 0.8}}) {
+    absl::StatusOr<LoadResult> base = Drive(*empty, c.concurrency, c.rows, c.raw, duration);
+    absl::StatusOr<LoadResult> ours = Drive(*real, c.concurrency, c.rows, c.raw, duration);
+    if (!base.ok() || !ours.ok()) {
+      std::cerr << "load failed: " << base.status() << " / " << ours.status() << "\n";
+      return 1;
+    }
+    const bool rows = c.rows > 1;
+    const double b = rows ? base->RowsPerSecond() : base->Qps();
+    const double o = rows ? ours->RowsPerSecond() : ours->Qps();
+    const bool met = o >= c.target * b;
+    all_met = all_met && met;
+    absl::PrintF("%-28s %12.0f %12.0f %7.1f%% %9.0fus %9.0fus %5.0f%% %s\n",
+                 absl::StrFormat("%s c=%d %s", rows ? "rows/s 1000-row" : "QPS 1-row",
+                                 c.concurrency, c.raw ? "raw" : "typed"),
+                 b, o, 100 * o / b, Micros(base->Percentile(0.99)),
+                 Micros(ours->Percentile(0.99)), 100 * c.target, met ? "ok" : "MISSED");
+  }
+  const int64_t rss_kb = skewfree::testing::PeakRssKb(real->process->pid());
+  const int64_t empty_rss_kb = skewfree::testing::PeakRssKb(empty->process->pid());
+  const bool rss_met = rss_kb > 0 && rss_kb < 64 * 1024;
+  absl::PrintF("server peak RSS (VmHWM): %.1f MB (empty handler %.1f MB), target < 64 MB %s\n",
+               rss_kb / 1024.0, empty_rss_kb / 1024.0, rss_met ? "ok" : "MISSED");
+  return all_met && rss_met ? 0 : 3;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return Run();
+}
