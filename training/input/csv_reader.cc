@@ -234,6 +234,27 @@ void FinishBatch(size_t rows, Batch* batch) {
   }
 }
 
+void CopyRow(const Batch& src, size_t from, Batch* dst, size_t to) {
+  for (size_t c = 0; c < src.rows.columns.size(); ++c) {
+    const transform::RawColumns::Column& in = src.rows.columns[c];
+    transform::RawColumns::Column& out = dst->rows.columns[c];
+    if (!out.floats.empty()) {
+      out.floats[to] = in.floats[from];
+    } else {
+      out.ints[to] = in.ints[from];
+    }
+  }
+  dst->rows.labels[to] = src.rows.labels[from];
+  const int nd = src.features.num_dense;
+  const int na = src.features.num_active;
+  const float* dense = src.features.dense.data() + from * nd;
+  float* dense_out = dst->features.dense.data() + to * nd;
+  for (int i = 0; i < nd; ++i) dense_out[i] = dense[i];
+  const int32_t* active = src.features.active.data() + from * na;
+  int32_t* active_out = dst->features.active.data() + to * na;
+  for (int i = 0; i < na; ++i) active_out[i] = active[i];
+}
+
 void CopyRows(const Batch& src, size_t from, size_t count, Batch* dst, size_t to) {
   for (size_t c = 0; c < src.rows.columns.size(); ++c) {
     const transform::RawColumns::Column& in = src.rows.columns[c];
@@ -319,7 +340,9 @@ absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& i
   // at begin - 1 or later (begin >= header_bytes >= 1).
   const int64_t start = item.begin - 1;
   const size_t span = static_cast<size_t>(item.end - start);
-  if (buffer_.size() < span + kReadPiece) buffer_.resize(span + kReadPiece);
+  if (buffer_.size() < span + kReadPiece + kParsePadding) {
+    buffer_.resize(span + kReadPiece + kParsePadding);
+  }
   ASSIGN_OR_RETURN(size_t have, ReadAt(fd.get(), file.path, buffer_.data(), span, start));
   const char* first_newline = static_cast<const char*>(std::memchr(buffer_.data(), '\n', have));
   if (first_newline == nullptr || first_newline + 1 >= buffer_.data() + span) {
@@ -330,7 +353,9 @@ absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& i
   if (have == span && buffer_[have - 1] != '\n') {
     // The last line runs past `end`: read on to its newline (or EOF).
     while (true) {
-      if (buffer_.size() < have + kReadPiece) buffer_.resize(have + kReadPiece);
+      if (buffer_.size() < have + kReadPiece + kParsePadding) {
+        buffer_.resize(have + kReadPiece + kParsePadding);
+      }
       ASSIGN_OR_RETURN(size_t n, ReadAt(fd.get(), file.path, buffer_.data() + have,
                                         kReadPiece, start + static_cast<int64_t>(have)));
       const char* newline =
@@ -360,7 +385,9 @@ absl::Status BlockParser::ProcessGzip(const FileSchema& file) {
   int64_t next = file.header_bytes;  // First byte not parsed yet.
   size_t have = 0;
   while (true) {
-    if (buffer_.size() < have + kGzipBlock) buffer_.resize(have + kGzipBlock);
+    if (buffer_.size() < have + kGzipBlock + kParsePadding) {
+      buffer_.resize(have + kGzipBlock + kParsePadding);
+    }
     ASSIGN_OR_RETURN(size_t n, ReadGzip(gz.get(), file.path, buffer_.data() + have, kGzipBlock));
     have += n;
     const int64_t skip = std::max<int64_t>(0, next - buffer_offset);
@@ -494,7 +521,7 @@ bool BlockParser::ParseField(int target, const char* begin, const char* end) {
     return true;
   }
   float value;
-  const std::from_chars_result result = ParseFloat(p, end, &value);
+  const std::from_chars_result result = std::from_chars(p, end, value);
   if (result.ec != std::errc() || result.ptr != end) {
     reason_ = absl::StrCat("column '", name, "': value '", text,
                            result.ec == std::errc::result_out_of_range

@@ -58,6 +58,8 @@ void PrepareBatch(const transform::FeatureLayout& layout,
 void FinishBatch(size_t rows, Batch* batch);
 // Copies `count` rows from src[from...] to dst[to...]; both prepared alike.
 void CopyRows(const Batch& src, size_t from, size_t count, Batch* dst, size_t to);
+// One row, without per-column memcpy calls (the shuffle buffer's path).
+void CopyRow(const Batch& src, size_t from, Batch* dst, size_t to);
 
 // Parses work items into batches. One per worker thread; thread-compatible.
 class BlockParser {

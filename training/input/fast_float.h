@@ -1,46 +1,76 @@
-// A fast path for parsing decimal numbers as FP32, bit-identical to
-// std::from_chars(float) (which costs ~35 ns per value in libstdc++ 12).
+// Fast parsing of plain decimal fields, bit-identical to std::from_chars
+// (which costs ~35 ns per float in libstdc++ 12, too slow for the ingestion
+// target). Anything unusual returns null and the caller uses std::from_chars.
 #ifndef SKEWFREE_TRAINING_INPUT_FAST_FLOAT_H_
 #define SKEWFREE_TRAINING_INPUT_FAST_FLOAT_H_
 
-#include <charconv>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <system_error>
 
 namespace skewfree::training::internal {
 
-// Parses [begin, end) like std::from_chars(begin, end, *value) and returns
-// its result. Plain decimals of up to 19 digits with a small exponent are
-// computed as one correctly rounded double operation (Clinger's fast path:
-// mantissa <= 2^53, |exponent| <= 22) and then rounded to float; that double
-// rounding equals direct rounding unless the double lies exactly on a float
-// midpoint, which (with everything else) goes to std::from_chars.
-// The fast path alone: parses "-?digits(.digits)?" at `p` and returns the
-// first character after it, or null when the number is not a plain decimal
-// the fast path can round exactly (the caller then uses ParseFloat on the
-// whole field). The value equals std::from_chars' whenever it is returned.
+// The parsers below may read (not use) up to 8 bytes past `end`: buffers
+// handed to them keep this much readable padding.
+inline constexpr size_t kParsePadding = 16;
+
+// Reads the run of ASCII digits at `p` (stopping at `end`) eight bytes at a
+// time: returns the first non-digit and adds the digits to *value (mod 2^64;
+// the caller limits the digit count).
+inline const char* ReadDigits(const char* p, const char* end, uint64_t* value) {
+  static constexpr uint64_t kPow10[] = {1,      10,      100,      1000,     10000,
+                                        100000, 1000000, 10000000, 100000000};
+  uint64_t total = *value;
+  while (true) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    // A nonzero byte marks a non-digit: high nibble not 3, or 3 but >= ':'.
+    const uint64_t non_digit =
+        ((x & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+        (((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+    int count = non_digit == 0 ? 8 : std::countr_zero(non_digit) / 8;
+    if (count > end - p) count = static_cast<int>(end - p);
+    if (count > 0) {
+      // The first character is the lowest byte: shift the digits to the top
+      // so the missing leading ones read as zeros, then combine pairwise.
+      uint64_t v = (x - 0x3030303030303030ULL) << (8 * (8 - count));
+      v = (v * 10) + (v >> 8);
+      v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+           (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+          32;
+      total = total * kPow10[count] + v;
+      p += count;
+    }
+    if (count < 8) break;
+  }
+  *value = total;
+  return p;
+}
+
+// Parses "-?digits(.digits)?" at `p` as FP32 and returns the first character
+// after it, or null when it is not a plain decimal of at most 19 digits that
+// this can round exactly (the caller then uses std::from_chars). Returned
+// values equal std::from_chars' bit for bit: the double m / 10^k is correctly
+// rounded (Clinger: m <= 2^53, k <= 22), and rounding it to float equals
+// rounding the exact value unless it lies on a float midpoint (rejected).
 inline const char* ParseFloatPrefix(const char* p, const char* end, float* value) {
   static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  static constexpr double kInversePow10[] = {
+      1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8,  1e-9,  1e-10, 1e-11,
+      1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22};
   const bool negative = p < end && *p == '-';
   if (negative) ++p;
   uint64_t mantissa = 0;
   const char* start = p;
-  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-    mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
-    ++p;
-  }
+  p = ReadDigits(p, end, &mantissa);
   int digits = static_cast<int>(p - start);
   int fraction_digits = 0;
   if (p < end && *p == '.') {
     const char* fraction = ++p;
-    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-      mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
-      ++p;
-    }
+    p = ReadDigits(p, end, &mantissa);
     fraction_digits = static_cast<int>(p - fraction);
     digits += fraction_digits;
   }
@@ -48,10 +78,18 @@ inline const char* ParseFloatPrefix(const char* p, const char* end, float* value
       mantissa > (uint64_t{1} << 53)) {
     return nullptr;
   }
-  double d = static_cast<double>(mantissa) / kPow10[fraction_digits];
+  // Multiplying by the rounded reciprocal lands within 2 double ulps of the
+  // exact value. A double's low 29 bits are what rounding to float drops and
+  // 0x10000000 there is a float midpoint: away from it, the product rounds to
+  // the same float as the exact value; near it, divide exactly.
+  double d = static_cast<double>(mantissa) * kInversePow10[fraction_digits];
   uint64_t bits;
   std::memcpy(&bits, &d, sizeof(bits));
-  if ((bits & 0x1FFFFFFFULL) == 0x10000000ULL) return nullptr;  // Float midpoint.
+  if ((bits & 0x1FFFFFFFULL) - (0x10000000ULL - 8) <= 16) {
+    d = static_cast<double>(mantissa) / kPow10[fraction_digits];
+    std::memcpy(&bits, &d, sizeof(bits));
+    if ((bits & 0x1FFFFFFFULL) == 0x10000000ULL) return nullptr;  // On a midpoint.
+  }
   if (d > std::numeric_limits<float>::max() ||
       (d != 0 && d < std::numeric_limits<float>::min())) {
     return nullptr;  // Overflow or subnormal: from_chars decides.
@@ -64,61 +102,12 @@ inline const char* ParseFloatPrefix(const char* p, const char* end, float* value
 inline const char* ParseIntPrefix(const char* p, const char* end, int64_t* value) {
   const bool negative = p < end && *p == '-';
   if (negative) ++p;
+  uint64_t result = 0;
   const char* start = p;
-  int64_t result = 0;
-  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-    result = result * 10 + (*p - '0');
-    ++p;
-  }
+  p = ReadDigits(p, end, &result);
   if (p == start || p - start > 18) return nullptr;
-  *value = negative ? -result : result;
+  *value = negative ? -static_cast<int64_t>(result) : static_cast<int64_t>(result);
   return p;
-}
-
-inline std::from_chars_result ParseFloat(const char* begin, const char* end, float* value) {
-  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  const char* p = begin;
-  const bool negative = p < end && *p == '-';
-  if (negative) ++p;
-  uint64_t mantissa = 0;
-  int digits = 0;
-  int exponent = 0;
-  const char* digits_begin = p;
-  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-    mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
-    ++p;
-  }
-  digits = static_cast<int>(p - digits_begin);
-  if (p < end && *p == '.') {
-    ++p;
-    const char* fraction = p;
-    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-      mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
-      ++p;
-    }
-    exponent = -static_cast<int>(p - fraction);
-    digits += static_cast<int>(p - fraction);
-  }
-  bool fast = digits > 0 && digits <= 19 && p == end;  // No exponent part here.
-  if (fast) {
-    if (mantissa > (uint64_t{1} << 53) || exponent < -22) fast = false;
-  }
-  if (fast) {
-    double d = static_cast<double>(mantissa) / kPow10[-exponent];
-    if (negative) d = -d;
-    uint64_t bits;
-    std::memcpy(&bits, &d, sizeof(bits));
-    const double magnitude = d < 0 ? -d : d;
-    const bool on_midpoint = (bits & 0x1FFFFFFFULL) == 0x10000000ULL;
-    if (!on_midpoint && magnitude <= std::numeric_limits<float>::max() &&
-        (magnitude == 0 || magnitude >= std::numeric_limits<float>::min())) {
-      *value = static_cast<float>(d);
-      return {end, std::errc()};
-    }
-  }
-  return std::from_chars(begin, end, *value);
 }
 
 }  // namespace skewfree::training::internal

@@ -12,61 +12,84 @@
 namespace skewfree::training::internal {
 namespace {
 
-// ParseFloat must agree with std::from_chars bit for bit, result code and end.
-void ExpectSame(const std::string& text) {
-  float expected = 12345.0f, actual = 12345.0f;
-  const std::from_chars_result a =
-      std::from_chars(text.data(), text.data() + text.size(), expected);
-  const std::from_chars_result b = ParseFloat(text.data(), text.data() + text.size(), &actual);
-  ASSERT_EQ(a.ec, b.ec) << text;
-  float prefix_value = 0;
-  const char* prefix_end = ParseFloatPrefix(text.data(), text.data() + text.size(), &prefix_value);
-  if (prefix_end == text.data() + text.size()) {
-    ASSERT_EQ(a.ec, std::errc()) << text;
-    ASSERT_EQ(prefix_value, expected) << text;
-    ASSERT_EQ(std::signbit(prefix_value), std::signbit(expected)) << text;
+// Where ParseFloatPrefix accepts the whole text, it must agree with
+// std::from_chars bit for bit; it may only decline, never differ.
+void ExpectSame(const std::string& text, int* accepted = nullptr) {
+  std::string padded = text + std::string(kParsePadding, '7');  // Digits past the end.
+  const char* begin = padded.data();
+  const char* end = begin + text.size();
+  float expected = 0, actual = 0;
+  const std::from_chars_result a = std::from_chars(begin, end, expected);
+  const char* stop = ParseFloatPrefix(begin, end, &actual);
+  if (stop == nullptr) return;
+  if (stop != end) {  // A prefix: from_chars must not accept the whole field
+    ASSERT_FALSE(a.ec == std::errc() && a.ptr == end && stop == a.ptr) << text;
+    return;
   }
-  ASSERT_EQ(a.ptr, b.ptr) << text;
-  if (a.ec == std::errc()) {
-    uint32_t x, y;
-    std::memcpy(&x, &expected, 4);
-    std::memcpy(&y, &actual, 4);
-    ASSERT_EQ(x, y) << text;
-  }
+  ASSERT_EQ(a.ec, std::errc()) << text;
+  ASSERT_EQ(a.ptr, end) << text;
+  uint32_t x, y;
+  std::memcpy(&x, &expected, 4);
+  std::memcpy(&y, &actual, 4);
+  ASSERT_EQ(x, y) << text;
+  if (accepted != nullptr) ++*accepted;
 }
 
-TEST(ParseFloatTest, EdgeCases) {
+TEST(ParseFloatPrefixTest, EdgeCases) {
   for (const char* text :
        {"0", "-0", "0.0", "1", "-1", "1.", ".5", "-.5", ".", "-", "", "1.5x", "abc", "nan",
-        "-inf", "inf", "1e5", "1e50", "1e-50", "3.4028235e38", "340282350000000000000000000000000000000",
-        "0.000000000000000000001", "16777217", "16777219", "33554433", "9007199254740993",
-        "12345678901234567890", "1234567890123456789", "0.1", "0.30000001192092896",
-        "1.00000005960464477539", "1.0000000596046448", "-4.1234567", "21.234567",
-        "1e", "1e+", "+1", "1..2", "1.2.3", "00012.500", "1.17549435e-38", "1.1754942e-38",
-        "0.00000000000000000000000000000000000001"}) {
+        "-inf", "inf", "1e5", "1e50", "1e-50", "3.4028235e38",
+        "340282350000000000000000000000000000000", "0.000000000000000000001", "16777217",
+        "16777219", "33554433", "9007199254740993", "12345678901234567890",
+        "1234567890123456789", "0.1", "0.30000001192092896", "1.00000005960464477539",
+        "1.0000000596046448", "-4.1234567", "21.234567", "1e", "+1", "1..2", "1.2.3",
+        "00012.500", "1.17549435e-38", "0.00000000000000000000000000000000000001",
+        "12345678", "123456789", "1234567.12345678", "99999999.9"}) {
     ExpectSame(text);
   }
 }
 
-TEST(ParseFloatTest, RandomShortestFloatsAndDecimals) {
+TEST(ParseFloatPrefixTest, RandomShortestFloatsAndDecimals) {
   std::mt19937_64 random(1);
   char buffer[64];
+  int accepted = 0;
   for (int i = 0; i < 300000; ++i) {
     uint32_t bits = static_cast<uint32_t>(random());
     float f;
     std::memcpy(&f, &bits, 4);
     std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), f);
     ExpectSame(std::string(buffer, r.ptr));
-    // Decimals with many digits around float midpoints and ordinary values.
+    const float g = std::uniform_real_distribution<float>(-30, 30)(random);
+    r = std::to_chars(buffer, buffer + sizeof(buffer), g);  // Like the simulator's.
+    ExpectSame(std::string(buffer, r.ptr), &accepted);
     const double d = std::uniform_real_distribution<double>(-1000, 1000)(random);
     r = std::to_chars(buffer, buffer + sizeof(buffer), d, std::chars_format::fixed,
                       static_cast<int>(random() % 18));
     ExpectSame(std::string(buffer, r.ptr));
-    const double midpoint = static_cast<double>(f) +
-                            (std::nextafter(f, 1e30f) - static_cast<double>(f)) / 2;
-    r = std::to_chars(buffer, buffer + sizeof(buffer), midpoint, std::chars_format::fixed, 12);
-    ExpectSame(std::string(buffer, r.ptr));
+    // Decimals right at and around float midpoints.
+    const double midpoint =
+        static_cast<double>(g) + (std::nextafter(g, 1e30f) - static_cast<double>(g)) / 2;
+    for (int digits : {9, 12, 15}) {
+      r = std::to_chars(buffer, buffer + sizeof(buffer), midpoint, std::chars_format::fixed,
+                        digits);
+      ExpectSame(std::string(buffer, r.ptr));
+    }
   }
+  EXPECT_GT(accepted, 290000);  // The fast path takes ordinary values.
+}
+
+TEST(ParseIntPrefixTest, Digits) {
+  for (const char* text : {"0", "7", "-1", "23", "12345678", "123456789", "-987654321012345678"}) {
+    std::string padded = std::string(text) + std::string(kParsePadding, '5');
+    int64_t value = 0;
+    const char* end = padded.data() + std::strlen(text);
+    ASSERT_EQ(ParseIntPrefix(padded.data(), end, &value), end) << text;
+    EXPECT_EQ(value, std::stoll(text)) << text;
+  }
+  std::string padded = "3.5" + std::string(kParsePadding, '5');
+  int64_t value = 0;
+  EXPECT_EQ(ParseIntPrefix(padded.data(), padded.data() + 3, &value), padded.data() + 1);
+  EXPECT_EQ(ParseIntPrefix(padded.data() + 1, padded.data() + 3, &value), nullptr);
 }
 
 }  // namespace

@@ -351,13 +351,13 @@ class InputPipeline::Impl {
     }
     while (n < size) {
       while (buffer_rows_ < options_.shuffle_buffer && EnsureInput()) {
-        internal::CopyRows(chunk_->batch, chunk_pos_++, 1, &buffer_, buffer_rows_++);
+        internal::CopyRow(chunk_->batch, chunk_pos_++, &buffer_, buffer_rows_++);
       }
       if (!error_.ok() || buffer_rows_ == 0) break;
       const size_t pick = random_.Below(buffer_rows_);
-      internal::CopyRows(buffer_, pick, 1, out, n++);
+      internal::CopyRow(buffer_, pick, out, n++);
       --buffer_rows_;
-      if (pick != buffer_rows_) internal::CopyRows(buffer_, buffer_rows_, 1, &buffer_, pick);
+      if (pick != buffer_rows_) internal::CopyRow(buffer_, buffer_rows_, &buffer_, pick);
     }
     return n;
   }
