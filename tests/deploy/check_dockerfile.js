@@ -6,7 +6,7 @@
 // /models volume by default, and a .dockerignore keeping builds and data out.
 // Given the built binaries, it also checks with ldd + dpkg that the runtime
 // stage installs every shared library they load.
-// Usage: node check_dockerfile.js [--binaries DIR]
+// Usage: node check_dockerfile.js [--binaries DIR] [--dockerfile FILE] [--dockerignore FILE]
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -127,8 +127,13 @@ function checkStructure(instructions) {
   return pkgs;
 }
 
+function argValue(flag, fallback) {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
 function checkDockerignore() {
-  const file = path.join(repoRoot, ".dockerignore");
+  const file = argValue("--dockerignore", path.join(repoRoot, ".dockerignore"));
   if (!c.expect(fs.existsSync(file), ".dockerignore exists")) return;
   const lines = fs.readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   for (const need of [".git", "build", "build-*", "demo-out", "data", "models", "**/node_modules"]) {
@@ -206,7 +211,7 @@ function checkRuntimeLibraries(binDir, pkgs) {
 }
 
 function main() {
-  const file = path.join(repoRoot, "Dockerfile");
+  const file = argValue("--dockerfile", path.join(repoRoot, "Dockerfile"));
   const text = fs.readFileSync(file, "utf8");
   lint(file, text);
   const pkgs = checkStructure(parse(text));

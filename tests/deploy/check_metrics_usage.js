@@ -5,6 +5,7 @@
 // PROGRAM=FILE (the text of a real /metrics scrape), it also checks that the
 // program exports every metric listed for it, with the listed type.
 // Usage: node check_metrics_usage.js [--scrape server=FILE] [--scrape train=FILE]
+//        [--dashboard FILE] [--rules FILE]
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -13,8 +14,12 @@ const { execFileSync } = require("child_process");
 const { repoRoot, Checker, loadYamlFile } = require("./lib");
 
 const c = new Checker("check_metrics_usage");
-const dashboardFile = path.join(repoRoot, "k8s", "base", "grafana", "skewfree-dashboard.json");
-const rulesFile = path.join(repoRoot, "k8s", "base", "monitoring", "skewfree-rules.yaml");
+function argValue(flag, fallback) {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const dashboardFile = argValue("--dashboard", path.join(repoRoot, "k8s", "base", "grafana", "skewfree-dashboard.json"));
+const rulesFile = argValue("--rules", path.join(repoRoot, "k8s", "base", "monitoring", "skewfree-rules.yaml"));
 
 // name -> {type, program}
 function exportedMetrics() {

@@ -1,0 +1,111 @@
+// The deploy checkers must fail on the mistakes they exist for: each case
+// copies the real files, plants one mistake, runs the checker and expects a
+// non-zero exit with a message naming the mistake.
+// Usage: node checkers_selftest.js [BIN_DIR]
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { spawn } = require("child_process");
+const { repoRoot, Checker } = require("./lib");
+
+const c = new Checker("checkers_selftest");
+const binDir = process.argv[2] || null;
+const haveBinaries = binDir && fs.existsSync(path.join(binDir, "skewfree-server"));
+
+// Each case: file (relative to the repo), text to find, its replacement, the
+// checker, and a pattern its output must contain. needsBinaries: only with BIN_DIR.
+const kCases = [
+  // Manifests.
+  { file: "k8s/base/server-deployment.yaml", from: "readOnlyRootFilesystem: true", to: "readOnlyRootFileSystem: true", checker: "k8s", expect: /readOnlyRootFileSystem: unknown field/ },
+  { file: "k8s/base/server-deployment.yaml", from: "allowPrivilegeEscalation: false", to: "allowPrivilegeEscalation: true", checker: "k8s", expect: /allowPrivilegeEscalation false/ },
+  { file: "k8s/base/server-deployment.yaml", from: "replicas: 2", to: "replicas: two", checker: "k8s", expect: /replicas must be integer/ },
+  { file: "k8s/base/server-deployment.yaml", from: "terminationGracePeriodSeconds: 45", to: "terminationGracePeriodSeconds: 20", checker: "k8s", expect: /must exceed drain/ },
+  { file: "k8s/base/server-deployment.yaml", from: "            grpc:\n              port: 8001\n            periodSeconds: 5\n            timeoutSeconds: 2\n            failureThreshold: 2", to: "            tcpSocket:\n              port: 8001\n            periodSeconds: 5\n            timeoutSeconds: 2\n            failureThreshold: 2", checker: "k8s", expect: /readinessProbe is a native gRPC probe/ },
+  { file: "k8s/base/server-deployment.yaml", from: "              readOnly: true\n            - name: tmp", to: "            - name: tmp", checker: "k8s", expect: /model repository mounted read-only/ },
+  { file: "k8s/base/server-deployment.yaml", from: "--poll-interval=", to: "--poll-intervall=", checker: "k8s", expect: /Unknown command line flag 'poll_intervall'/, needsBinaries: true },
+  { file: "k8s/base/train-job.yaml", from: "--model-dir=/store/checkpoints", to: "--model-dir=/tmp/checkpoints", checker: "k8s", expect: /save points\) is on the claim/ },
+  { file: "k8s/base/train-job.yaml", from: "--export-dir=/store/repository/", to: "--export-dir=/store/exports/", checker: "k8s", expect: /but the server reads repository\/humidity/ },
+  { file: "k8s/base/train-job.yaml", from: "  backoffLimit: 3\n", to: "", checker: "k8s", expect: /Job\/skewfree-train: backoffLimit/ },
+  { file: "k8s/base/server-service.yaml", from: "    app.kubernetes.io/component: server\n  ports:", to: "    app.kubernetes.io/component: api\n  ports:", checker: "k8s", expect: /Service\/skewfree-server selects the server pods/ },
+  { file: "k8s/base/monitoring/servicemonitor.yaml", from: "interval: 15s", to: "interval: 15 seconds", checker: "k8s", expect: /interval must match pattern/ },
+  { file: "k8s/base/monitoring/prometheusrule.yaml", from: "> 0.25", to: "> 0.5", checker: "k8s", expect: /PrometheusRule spec.groups differ/ },
+  { file: "k8s/base/kustomization.yaml", from: "  - server-pdb.yaml\n", to: "", checker: "k8s", expect: /server-pdb.yaml is not referenced/ },
+  { file: "k8s/overlays/tls/server-tls-patch.yaml", from: "--tls_server_name=", to: "--tls_servername=", checker: "k8s", expect: /Unknown command line flag 'tls_servername'/, needsBinaries: true },
+  // Dockerfile.
+  { file: "Dockerfile", from: "USER 10001:10001", to: "USER root", checker: "dockerfile", expect: /numeric non-root USER/ },
+  { file: "Dockerfile", from: "EXPOSE 8001 8002", to: "EXPOSE 8001 80o2", checker: "dockerfile", expect: /dockerfilelint: .*Invalid Port/ },
+  { file: "Dockerfile", from: "bash scripts/build.sh --target", to: "cmake -S . -B build && cmake --build build --target", checker: "dockerfile", expect: /runs scripts\/build.sh/ },
+  { file: "Dockerfile", from: "        libgrpc++1.51 \\\n", to: "", checker: "dockerfile", expect: /runtime stage lacks libgrpc\+\+1.51/, needsBinaries: true },
+  { file: ".dockerignore", from: "\nbuild\n", to: "\n", checker: "dockerfile", expect: /excludes build$/m },
+  // Dashboard and rules.
+  { file: "k8s/base/grafana/skewfree-dashboard.json", from: "skewfree_eval_rmse", to: "skewfree_eval_rmse_total", checker: "metrics", expect: /skewfree_eval_rmse_total is not a metric skewfree exports/ },
+  { file: "k8s/base/grafana/skewfree-dashboard.json", from: "sum by (model, version) (rate(", to: "sum by (model, version) (rate((", checker: "metrics", expect: /promtool rejects a dashboard query/ },
+  { file: "k8s/base/monitoring/skewfree-rules.yaml", from: "skewfree_model_loaded_version < 1", to: "skewfree_model_version < 1", checker: "metrics", expect: /skewfree_model_version is neither exported/ },
+];
+
+// Runs a checker on the copy in root; resolves {status, out}.
+function runChecker(kind, root, withBinaries) {
+  const bin = withBinaries && haveBinaries ? ["--binaries", binDir] : [];
+  const argv = {
+    k8s: [path.join(__dirname, "check_k8s.js"), path.join(root, "k8s", "base"), "--overlay", path.join(root, "k8s", "overlays", "tls"), ...bin],
+    dockerfile: [path.join(__dirname, "check_dockerfile.js"), "--dockerfile", path.join(root, "Dockerfile"), "--dockerignore", path.join(root, ".dockerignore"), ...bin],
+    metrics: [path.join(__dirname, "check_metrics_usage.js"), "--dashboard", path.join(root, "k8s", "base", "grafana", "skewfree-dashboard.json"), "--rules", path.join(root, "k8s", "base", "monitoring", "skewfree-rules.yaml")],
+  }[kind];
+  // kubectl's renderer is checked by deploy_k8s_manifests; the fallback is faster here.
+  const env = { ...process.env, SKEWFREE_NO_KUBECTL: "1" };
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (d) => { out += d; });
+    p.stderr.on("data", (d) => { out += d; });
+    const timer = setTimeout(() => p.kill("SIGKILL"), 60000);
+    p.on("close", (status) => { clearTimeout(timer); resolve({ status, out }); });
+  });
+}
+
+// A copy of the checked files in a new temporary folder.
+function copyTree() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "skewfree-selftest-"));
+  for (const f of ["Dockerfile", ".dockerignore"]) fs.copyFileSync(path.join(repoRoot, f), path.join(root, f));
+  fs.cpSync(path.join(repoRoot, "k8s"), path.join(root, "k8s"), { recursive: true });
+  return root;
+}
+
+async function runCase(t) {
+  const root = copyTree();
+  try {
+    const file = path.join(root, t.file);
+    const original = fs.readFileSync(file, "utf8");
+    if (!c.expect(original.includes(t.from), `${t.file} still contains ${JSON.stringify(t.from)} (update this case)`)) return;
+    fs.writeFileSync(file, original.replace(t.from, t.to));
+    const r = await runChecker(t.checker, root, t.needsBinaries);
+    c.expect(r.status === 1 && t.expect.test(r.out),
+      `${t.file}: ${JSON.stringify(t.from)} -> ${JSON.stringify(t.to)}: ${t.checker} checker should fail with ${t.expect}, got exit ${r.status}:\n${r.out}`);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  // The unmodified copy passes every checker.
+  const root = copyTree();
+  try {
+    for (const kind of ["k8s", "dockerfile", "metrics"]) {
+      const r = await runChecker(kind, root, true);
+      c.expect(r.status === 0, `unmodified files pass ${kind}: ${r.out}`);
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  // Two at a time: the machine has two cores.
+  const todo = kCases.filter((t) => !t.needsBinaries || haveBinaries);
+  const worker = async () => {
+    while (todo.length) await runCase(todo.shift());
+  };
+  await Promise.all([worker(), worker()]);
+}
+
+main()
+  .catch((e) => c.fail(e.stack || String(e)))
+  .then(() => c.finish());
