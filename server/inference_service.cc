@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "server/infer_request.h"
 #include "server/status_util.h"
 #include "transform/status_macros.h"
@@ -24,7 +25,36 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// Owns the arena of one call; gRPC calls Release when the call is done.
+class ArenaHolder final
+    : public grpc::MessageHolder<inference::ModelInferRequest, inference::ModelInferResponse> {
+ public:
+  ArenaHolder() : arena_(Options()) {
+    set_request(google::protobuf::Arena::CreateMessage<inference::ModelInferRequest>(&arena_));
+    set_response(
+        google::protobuf::Arena::CreateMessage<inference::ModelInferResponse>(&arena_));
+  }
+  void Release() override { delete this; }
+
+ private:
+  static google::protobuf::ArenaOptions Options() {
+    google::protobuf::ArenaOptions options;
+    // A single-row call fits the first block; large calls grow to 64 KiB
+    // blocks (bigger arrays get blocks of their own).
+    options.start_block_size = 2048;
+    options.max_block_size = 64 << 10;
+    return options;
+  }
+
+  google::protobuf::Arena arena_;
+};
+
 }  // namespace
+
+grpc::MessageHolder<inference::ModelInferRequest, inference::ModelInferResponse>*
+ArenaMessageAllocator::AllocateMessages() {
+  return new ArenaHolder();
+}
 
 absl::Status InferenceService::Resolve(const RepositorySnapshot& snapshot,
                                        const std::string& name, const std::string& version,

@@ -10,12 +10,24 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/support/message_allocator.h"
 #include "inference/grpc_service.grpc.pb.h"
 #include "server/model_snapshot.h"
 #include "server/server_metrics.h"
 #include "server/version_manager.h"
 
 namespace skewfree::server {
+
+// Gives each ModelInfer call a protobuf Arena for its request and response:
+// parsing a large request then costs a few block allocations instead of one
+// malloc per field, and everything is freed at once. Thread-safe.
+class ArenaMessageAllocator final
+    : public grpc::MessageAllocator<inference::ModelInferRequest,
+                                    inference::ModelInferResponse> {
+ public:
+  grpc::MessageHolder<inference::ModelInferRequest, inference::ModelInferResponse>*
+  AllocateMessages() override;
+};
 
 // Thread-safe. Borrows the manager and metrics, which must outlive it.
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
@@ -26,7 +38,9 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   };
 
   InferenceService(Options options, const VersionManager* versions, ServerMetrics* metrics)
-      : options_(options), versions_(versions), metrics_(metrics) {}
+      : options_(options), versions_(versions), metrics_(metrics) {
+    SetMessageAllocatorFor_ModelInfer(&allocator_);
+  }
 
   // From now on ServerReady and ModelReady answer false (drain).
   void SetDraining() { draining_.store(true, std::memory_order_release); }
@@ -70,6 +84,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   const Options options_;
   const VersionManager* const versions_;
   ServerMetrics* const metrics_;
+  ArenaMessageAllocator allocator_;
 
   std::atomic<bool> draining_{false};
   // For the drain: handlers running, and when the last one ended
