@@ -166,8 +166,14 @@ function checkHardening(spec, c0, where) {
     const r = (c0.resources || {})[kind] || {};
     c.expect(r.cpu && r.memory, `${where}: resources.${kind} cpu and memory`);
   }
-  c.expect(kBinaries.has((c0.command || [])[0]), `${where}: command runs one of the four binaries, got ${c0.command}`);
   c.expect(/^[^:]+:[^:]+$/.test(c0.image) && !c0.image.endsWith(":latest"), `${where}: image ${c0.image} has a pinned tag`);
+  for (const ic of spec.initContainers || []) {
+    const isc = ic.securityContext || {};
+    const iw = `${where} init ${ic.name}`;
+    c.expect(isc.readOnlyRootFilesystem === true && isc.allowPrivilegeEscalation === false &&
+      isc.capabilities && (isc.capabilities.drop || []).includes("ALL"), `${iw}: hardened securityContext`);
+    c.expect(ic.resources && ic.resources.limits && ic.resources.requests, `${iw}: requests and limits`);
+  }
 }
 
 // Returns the mount of the claim `claim` in a pod: {mount, volume}.
@@ -199,6 +205,7 @@ function checkServer(objects, env) {
     c.expect(budget >= 60, `${where}: startupProbe allows at least 60 s for the first model load, got ${budget}`);
   }
   checkFlags(c0, env, where);
+  c.expect(kBinaries.has((c0.command || [])[0]), `${where}: command runs one of the four binaries, got ${c0.command}`);
   const args = (c0.args || []).map((a) => expand(a, env, where));
   c.expect(c0.command[0] === "skewfree-server", `${where}: runs skewfree-server`);
   c.expect(flagValue(args, "port") === "8001" && flagValue(args, "metrics-port") === "8002", `${where}: --port=8001 --metrics-port=8002`);
@@ -238,6 +245,13 @@ function checkTrainer(jobSpec, where, env, server) {
       `${where}: exports to claim path ${exportDir}, but the server reads ${server.subPath}/${env.MODEL_NAME}`);
   }
   c.expect(modelDir && exportDir && !modelDir.startsWith(exportDir) && !exportDir.startsWith(modelDir), `${where}: checkpoints and exports are separate folders`);
+  // The server's read-only subPath mount needs the folder before any export.
+  if (server && server.subPath) {
+    const want = `${mount.mountPath}/${server.subPath}`;
+    const creates = (spec.initContainers || []).some((ic) => ic.command && ic.command[0] === "mkdir" &&
+      ic.command.some((a) => expand(a, env, where) === `${want}/${env.MODEL_NAME}`));
+    c.expect(creates, `${where}: an init container creates ${want}/${env.MODEL_NAME} (the server mounts subPath ${server.subPath} read-only)`);
+  }
   const metrics = (c0.ports || []).find((p) => p.name === "metrics");
   c.expect(metrics && String(metrics.containerPort) === flagValue(args, "metrics-port"), `${where}: metrics port matches --metrics-port`);
   const ann = jobSpec.template.metadata.annotations || {};
