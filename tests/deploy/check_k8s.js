@@ -125,10 +125,23 @@ function durationSeconds(s) {
   return total;
 }
 
-// Expands $(VAR) from the ConfigMap; unknown variables are failures.
+// The variables a container sees: skewfree-config (envFrom) and its own env
+// (a downward-API value becomes a sample value).
+function envOf(c0, configEnv) {
+  const env = { ...configEnv };
+  for (const e of c0.env || []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom && e.valueFrom.fieldRef) env[e.name] = "sample-" + e.valueFrom.fieldRef.fieldPath.replace(/\W+/g, "-");
+    else env[e.name] = "sample";
+  }
+  return env;
+}
+
+// Expands $(VAR); unknown variables are failures (Kubernetes would leave the
+// text "$(VAR)" in the flag).
 function expand(arg, env, where) {
   return arg.replace(/\$\(([A-Z0-9_]+)\)/g, (_, v) => {
-    c.expect(v in env, `${where}: $(${v}) is not defined in skewfree-config`);
+    c.expect(v in env, `${where}: $(${v}) is defined neither in skewfree-config nor in the container's env`);
     return env[v] || "";
   });
 }
@@ -138,8 +151,9 @@ function flagValue(args, flag) {
   return a === undefined ? undefined : a.slice(flag.length + 3);
 }
 
-function checkFlags(c0, env, where) {
+function checkFlags(c0, configEnv, where) {
   if (!binDir) return;
+  const env = envOf(c0, configEnv);
   const argv = [...c0.command, ...(c0.args || [])].map((a) => expand(a, env, where));
   const err = flagError(binDir, argv);
   c.expect(!err, `${where}: ${argv.join(" ")}: ${err}`);
@@ -232,7 +246,13 @@ function checkTrainer(jobSpec, where, env, server) {
   checkHardening(spec, c0, where);
   c.expect(c0.command[0] === "skewfree-train", `${where}: runs skewfree-train`);
   checkFlags(c0, env, where);
-  const args = (c0.args || []).map((a) => expand(a, env, where));
+  const args = (c0.args || []).map((a) => expand(a, envOf(c0, env), where));
+  // Retries of one Job share their save points; the next Job starts afresh.
+  const jobVars = (c0.env || []).filter((e) => e.valueFrom && e.valueFrom.fieldRef &&
+    /^metadata\.labels\['(batch\.kubernetes\.io\/)?job-name'\]$/.test(e.valueFrom.fieldRef.fieldPath)).map((e) => e.name);
+  const rawModelDir = (c0.args || []).find((a) => a.startsWith("--model-dir="));
+  c.expect(rawModelDir && jobVars.some((v) => rawModelDir.includes(`$(${v})`)),
+    `${where}: --model-dir is per Job (a variable from the pod's job-name label), got ${rawModelDir}`);
   const { volume, mount } = claimMount(spec, c0, "skewfree-models");
   if (!c.expect(volume && mount && !mount.readOnly, `${where}: claim skewfree-models mounted read-write`)) return;
   const underClaim = (p) => p && p.startsWith(mount.mountPath + "/") ? p.slice(mount.mountPath.length + 1) : null;

@@ -27,6 +27,7 @@ const kCases = [
   { file: "k8s/base/train-job.yaml", from: "--model-dir=/store/checkpoints", to: "--model-dir=/tmp/checkpoints", checker: "k8s", expect: /save points\) is on the claim/ },
   { file: "k8s/base/train-job.yaml", from: "--export-dir=/store/repository/", to: "--export-dir=/store/exports/", checker: "k8s", expect: /but the server reads repository\/humidity/ },
   { file: "k8s/base/train-job.yaml", from: "  backoffLimit: 3\n", to: "", checker: "k8s", expect: /Job\/skewfree-train: backoffLimit/ },
+  { file: "k8s/base/train-cronjob.yaml", from: "/$(JOB_NAME)", to: "", checker: "k8s", expect: /--model-dir is per Job/ },
   { file: "k8s/base/train-job.yaml", from: "\"/store/repository/$(MODEL_NAME)\", ", to: "", checker: "k8s", expect: /an init container creates \/store\/repository\/humidity/ },
   { file: "k8s/base/server-service.yaml", from: "    app.kubernetes.io/component: server\n  ports:", to: "    app.kubernetes.io/component: api\n  ports:", checker: "k8s", expect: /Service\/skewfree-server selects the server pods/ },
   { file: "k8s/base/monitoring/servicemonitor.yaml", from: "interval: 15s", to: "interval: 15 seconds", checker: "k8s", expect: /interval must match pattern/ },
