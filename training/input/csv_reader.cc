@@ -175,6 +175,7 @@ absl::StatusOr<FileSchema> ReadFileSchema(const std::string& path,
       newline == std::string::npos ? prefix.size() : newline + 1);
   if (newline == std::string::npos && !schema.gzip) schema.header_bytes = schema.size;
   header = absl::StripSuffix(header, "\r");
+  header = absl::StripPrefix(header, "\xEF\xBB\xBF");  // A UTF-8 byte order mark.
   RETURN_IF_ERROR(MapHeader(layout, header, &schema));
   return schema;
 }

@@ -79,7 +79,9 @@ class InputPipeline {
   // Expands the patterns and reads every file's header: NotFound for a pattern
   // that matches nothing, InvalidArgument for a missing column ("path: missing
   // column 'hour'") or bad options. `transformer` may be null (raw rows only,
-  // e.g. for analyze); it must outlive the pipeline and use `layout`'s spec.
+  // e.g. for analyze) or must use `layout`'s spec; both `layout` and
+  // `transformer` are borrowed and must outlive the pipeline. Worker threads
+  // start at the first Next().
   static absl::StatusOr<std::unique_ptr<InputPipeline>> Create(
       const transform::FeatureLayout& layout, const transform::Transformer* transformer,
       InputOptions options);
@@ -139,6 +141,8 @@ struct ScanStats {
 // caller merges them after. The batch is only valid during the call. An error
 // from `consume` or a bad row (kFail) stops the scan and is returned (with
 // several bad rows, which one is reported first may vary with timing).
+// `layout` and `transformer` are only used during the call. Memory: per
+// worker one 4 MB read buffer and one batch, whatever the data size.
 absl::StatusOr<ScanStats> ScanFiles(
     const transform::FeatureLayout& layout, const transform::Transformer* transformer,
     const ScanOptions& options,

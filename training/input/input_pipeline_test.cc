@@ -169,6 +169,12 @@ TEST_F(InputPipelineTest, HeaderInAnyOrderWithExtraColumns) {
                           Row{1.0f, 0.5f, 0, 0, 10.0f}));
 }
 
+TEST_F(InputPipelineTest, ByteOrderMarkAndNoFinalNewline) {
+  WriteText(dir_.Join("a.csv"), "\xEF\xBB\xBF" "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5");
+  EXPECT_THAT(ReadOrDie({.patterns = dir_.Join("a.csv")}),
+              ElementsAre(Row{1.0f, 2.0f, 3, 5, 4.0f}));
+}
+
 TEST_F(InputPipelineTest, MissingColumnNamesFileAndColumn) {
   WriteText(dir_.Join("a.csv"), "beta1,beta2,humidity,weekday\n1,2,3,4\n");
   EXPECT_THAT(Make({.patterns = dir_.Join("a.csv")}),
