@@ -133,6 +133,30 @@ TEST_F(BadInputTest, TooManyRowsIsRefused) {
       << status;
 }
 
+TEST_F(BadInputTest, ExpiredDeadlineIsDeadlineExceeded) {
+  client::PredictionClient::Options options;
+  options.channel.target = server_.target();
+  options.timeout = absl::Microseconds(1);
+  EXPECT_THAT((*client::PredictionClient::Create(options))->Predict("humidity", Rows()),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_F(BadInputTest, RefusedCallsAreCountedByCode) {
+  ModelInferRequest bad = Typed(Rows(1.0f, 24));
+  ASSERT_FALSE(client_->Infer(bad).ok());
+  ASSERT_THAT(client_->Infer(Typed()), IsOk());
+  absl::StatusOr<std::string> metrics = HttpGet(server_.metrics_port, "/metrics");
+  ASSERT_THAT(metrics, IsOk());
+  EXPECT_GE(MetricValue(*metrics, "skewfree_requests_total",
+                        {"model=\"humidity\"", "code=\"INVALID_ARGUMENT\""}),
+            1);
+  EXPECT_GE(MetricValue(*metrics, "skewfree_requests_total",
+                        {"model=\"humidity\"", "code=\"OK\""}),
+            1);
+  EXPECT_GE(MetricValue(*metrics, "skewfree_inference_rows_total", {"model=\"humidity\""}), 2);
+  EXPECT_EQ(MetricValue(*metrics, "skewfree_model_loaded_version", {"model=\"humidity\""}), 1);
+}
+
 TEST(NotLoadedTest, ModelWithoutVersionIsUnavailable) {
   TempDir dir;
   ASSERT_TRUE(PublishVersion(dir.Join("repo/humidity"), 1).ok());
