@@ -1,6 +1,7 @@
-// The deploy checkers must fail on the mistakes they exist for: each case
-// copies the real files, plants one mistake, runs the checker and expects a
-// non-zero exit with a message naming the mistake.
+// The deploy checkers must fail on the mistakes they exist for: for each
+// checker, a copy of the real files gets all of its planted mistakes (each in
+// a different place; the checkers report every failure, not just the first),
+// and the checker must exit non-zero with a message naming each mistake.
 // Usage: node checkers_selftest.js [BIN_DIR]
 "use strict";
 const fs = require("fs");
@@ -74,38 +75,39 @@ function copyTree() {
   return root;
 }
 
-async function runCase(t) {
+// Plants every mistake of one checker in one copy and checks each is reported.
+async function runGroup(kind, cases) {
   const root = copyTree();
   try {
-    const file = path.join(root, t.file);
-    const original = fs.readFileSync(file, "utf8");
-    if (!c.expect(original.includes(t.from), `${t.file} still contains ${JSON.stringify(t.from)} (update this case)`)) return;
-    fs.writeFileSync(file, original.replace(t.from, t.to));
-    const r = await runChecker(t.checker, root, t.needsBinaries);
-    c.expect(r.status === 1 && t.expect.test(r.out),
-      `${t.file}: ${JSON.stringify(t.from)} -> ${JSON.stringify(t.to)}: ${t.checker} checker should fail with ${t.expect}, got exit ${r.status}:\n${r.out}`);
+    for (const t of cases) {
+      const file = path.join(root, t.file);
+      const text = fs.readFileSync(file, "utf8");
+      if (!c.expect(text.includes(t.from), `${t.file} still contains ${JSON.stringify(t.from)} (update this case)`)) continue;
+      fs.writeFileSync(file, text.replace(t.from, t.to));
+    }
+    const r = await runChecker(kind, root, true);
+    c.expect(r.status === 1, `${kind} checker exits 1 on planted mistakes, got ${r.status}`);
+    for (const t of cases) {
+      c.expect(t.expect.test(r.out), `${t.file}: ${JSON.stringify(t.from)} -> ${JSON.stringify(t.to)}: ${kind} checker should report ${t.expect}`);
+    }
+    if (c.failures.length) console.error(`--- ${kind} checker output:\n${r.out}`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
 
 async function main() {
+  const kinds = ["k8s", "dockerfile", "metrics"];
   // The unmodified copy passes every checker.
   const root = copyTree();
   try {
-    for (const kind of ["k8s", "dockerfile", "metrics"]) {
-      const r = await runChecker(kind, root, true);
-      c.expect(r.status === 0, `unmodified files pass ${kind}: ${r.out}`);
-    }
+    const results = await Promise.all(kinds.map((kind) => runChecker(kind, root, true)));
+    results.forEach((r, i) => c.expect(r.status === 0, `unmodified files pass ${kinds[i]}: ${r.out}`));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
-  // Two at a time: the machine has two cores.
-  const todo = kCases.filter((t) => !t.needsBinaries || haveBinaries);
-  const worker = async () => {
-    while (todo.length) await runCase(todo.shift());
-  };
-  await Promise.all([worker(), worker()]);
+  const usable = kCases.filter((t) => !t.needsBinaries || haveBinaries);
+  await Promise.all(kinds.map((kind) => runGroup(kind, usable.filter((t) => t.checker === kind))));
 }
 
 main()
