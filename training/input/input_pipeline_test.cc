@@ -194,6 +194,8 @@ struct BadRowCase {
   std::string reason;
 };
 
+void PrintTo(const BadRowCase& c, std::ostream* os) { *os << "'" << c.line << "'"; }
+
 class BadRowTest : public InputPipelineTest,
                    public ::testing::WithParamInterface<BadRowCase> {};
 
