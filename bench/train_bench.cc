@@ -31,6 +31,7 @@
 #include "training/input/input_pipeline.h"
 #include "training/linear_regression.h"
 #include "training/simulator/simulator.h"
+#include "transform/analyzer.h"
 #include "transform/feature_layout.h"
 
 extern char** environ;
@@ -259,11 +260,45 @@ void BM_AdamStepComputeOnly(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The exact pass's own per-row work, on in-memory batches of 4096 rows
+// (one core): the analyzer (which validates again) and the statistics.
+const Batch& MemoryBatch() {
+  static const Batch* batch = [] {
+    auto pipeline = InputPipeline::Create(Layout(), &BigTransformer(), [] {
+      InputOptions input = AdamInput();
+      input.batch_size = 4096;
+      return input;
+    }()).value();
+    auto* b = new Batch();
+    if (!pipeline->Next(b).value()) std::abort();
+    return b;
+  }();
+  return *batch;
+}
+
+void BM_AnalyzerUpdate(benchmark::State& state) {
+  const Batch& batch = MemoryBatch();
+  transform::Analyzer analyzer(Layout());
+  for (auto _ : state) {
+    if (!analyzer.Update(batch.rows.View()).ok()) state.SkipWithError("analyzer failed");
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.num_rows()));
+}
+
+void BM_NormalEquationsAdd(benchmark::State& state) {
+  const Batch& batch = MemoryBatch();
+  NormalEquations equations(Layout().num_features());
+  for (auto _ : state) equations.Add(batch.features, batch.rows.labels);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.num_rows()));
+}
+
 BENCHMARK(BM_RawReadCeiling)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 // Process CPU time (all threads) beside wall time: on a busy machine the
 // wall time grows, the CPU time much less; idle 2-core wall >= CPU / 2.
 BENCHMARK(BM_ExactPassesInProcess)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_ScanFilesAlone)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_AnalyzerUpdate);
+BENCHMARK(BM_NormalEquationsAdd);
 BENCHMARK(BM_ExactTrainBinary)->Unit(benchmark::kMillisecond)->Iterations(3)->UseManualTime();
 BENCHMARK(BM_PipelineBatchesCeiling)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_AdamSteps)->UseRealTime()->MinTime(2.0);
