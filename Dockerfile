@@ -46,7 +46,8 @@ VOLUME ["/models"]
 # 8001: gRPC (Open Inference Protocol, grpc.health.v1); 8002: Prometheus /metrics.
 EXPOSE 8001 8002
 # Six misses in a row (a minute) before "unhealthy" covers the first model load
-# (no --start-period: dockerfilelint 1.8 rejects hyphenated options).
+# (no --start-period: dockerfilelint 1.8 rejects hyphenated options). With TLS
+# on, override it with --tls_ca (see k8s/README.md).
 HEALTHCHECK --interval=10s --timeout=3s --retries=6 \
     CMD ["skewfree-client", "--target", "127.0.0.1:8001", "health"]
 CMD ["skewfree-server", "--model-repository=/models", "--address=0.0.0.0", "--port=8001", "--metrics-port=8002"]
