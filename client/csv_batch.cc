@@ -67,6 +67,7 @@ absl::StatusOr<CsvTable> ReadCsv(const std::string& path, std::vector<Column> in
   if (!std::getline(in, table.header)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": empty file, expected a header"));
   }
+  if (!table.header.empty() && table.header.back() == '\r') table.header.pop_back();
   const std::vector<std::string> names = absl::StrSplit(table.header, ',');
   std::vector<int> position(inputs.size(), -1);
   for (size_t c = 0; c < inputs.size(); ++c) {
@@ -80,6 +81,7 @@ absl::StatusOr<CsvTable> ReadCsv(const std::string& path, std::vector<Column> in
   }
   std::string line;
   for (int line_number = 2; std::getline(in, line); ++line_number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF files.
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     const std::vector<absl::string_view> fields = absl::StrSplit(line, ',');
     const std::string where = absl::StrCat(path, ":", line_number);

@@ -47,6 +47,15 @@ TEST(CsvBatchTest, PicksInputsByNameAndKeepsOtherColumns) {
             "hour,label,beta1,prediction\n3,x,1.5,0.100000001\n23,y,-2,2\n");
 }
 
+TEST(CsvBatchTest, AcceptsCrlfLines) {
+  testing::TempDir dir;
+  absl::StatusOr<CsvTable> table =
+      ReadCsv(WriteCsv(dir, "beta1,hour\r\n1.5,3\r\n"), *InputColumns(Metadata()));
+  ASSERT_THAT(table, IsOk());
+  const float predictions[] = {1.0f};
+  EXPECT_EQ(*CsvWithPredictions(*table, predictions), "beta1,hour,prediction\n1.5,3,1\n");
+}
+
 TEST(CsvBatchTest, ErrorsNameFileLineColumnAndValue) {
   testing::TempDir dir;
   const auto inputs = *InputColumns(Metadata());
