@@ -91,6 +91,11 @@ function checkStructure(instructions) {
   const [build, runtime] = st;
   const buildRuns = build.ins.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
   c.expect(/bash scripts\/install-deps\.sh/.test(buildRuns), "build stage runs scripts/install-deps.sh (CI's recipe)");
+  // Settings passed to CI's scripts must be ones the scripts read.
+  const installDeps = fs.readFileSync(path.join(repoRoot, "scripts", "install-deps.sh"), "utf8");
+  for (const m of buildRuns.matchAll(/\b(SKEWFREE_[A-Z_]+)=\S*\s+bash scripts\/install-deps\.sh/g)) {
+    c.expect(installDeps.includes(m[1]), `scripts/install-deps.sh reads ${m[1]}, which the Dockerfile sets`);
+  }
   c.expect(/bash scripts\/build\.sh/.test(buildRuns), "build stage runs scripts/build.sh (CI's recipe)");
   c.expect(!/\bcmake\b/.test(buildRuns), "build stage builds only through scripts/build.sh, not a second cmake recipe");
   for (const b of kBinaries) c.expect(buildRuns.includes(b), `build stage builds ${b}`);
