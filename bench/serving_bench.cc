@@ -131,8 +131,8 @@ int Run() {
     return 1;
   }
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
-  absl::PrintF("%-28s %12s %12s %8s %10s %10s %8s\n", "load", "empty", "server", "ratio",
-               "p99 empty", "p99 server", "target");
+  absl::PrintF("%-26s %11s %11s %7s %10s %10s %7s %7s\n", "load", "empty", "server", "ratio",
+               "p99 empty", "p99 server", "ratio", "target");
   bool all_met = true;
   struct Case {
     int concurrency, rows;
@@ -153,11 +153,13 @@ int Run() {
     const double o = rows ? ours.RowsPerSecond() : ours.Qps();
     const bool met = o >= c.target * b;
     all_met = all_met && met;
-    absl::PrintF("%-28s %12.0f %12.0f %7.1f%% %9.0fus %9.0fus %5.0f%% %s\n",
+    const double p99_base = Micros(base.Percentile(0.99));
+    const double p99_ours = Micros(ours.Percentile(0.99));
+    absl::PrintF("%-26s %11.0f %11.0f %6.1f%% %8.0fus %8.0fus %6.2fx %4.0f%% %s\n",
                  absl::StrFormat("%s c=%d %s", rows ? "rows/s 1000-row" : "QPS 1-row",
                                  c.concurrency, c.raw ? "raw" : "typed"),
-                 b, o, 100 * o / b, Micros(base.Percentile(0.99)),
-                 Micros(ours.Percentile(0.99)), 100 * c.target, met ? "ok" : "MISSED");
+                 b, o, 100 * o / b, p99_base, p99_ours, p99_ours / p99_base, 100 * c.target,
+                 met ? "ok" : "MISSED");
   }
   const int64_t rss_kb = skewfree::testing::PeakRssKb(real->process->pid());
   const int64_t empty_rss_kb = skewfree::testing::PeakRssKb(empty->process->pid());
