@@ -29,7 +29,7 @@ inline const char* ReadDigits(const char* p, const char* end, uint64_t* value) {
     const uint64_t non_digit =
         ((x & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
         (((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
-    int count = non_digit == 0 ? 8 : std::countr_zero(non_digit) / 8;
+    int count = std::countr_zero(non_digit) / 8;  // 8 when all are digits.
     if (count > end - p) count = static_cast<int>(end - p);
     if (count > 0) {
       // The first character is the lowest byte: shift the digits to the top
@@ -61,8 +61,9 @@ inline const char* ParseFloatPrefix(const char* p, const char* end, float* value
   static constexpr double kInversePow10[] = {
       1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8,  1e-9,  1e-10, 1e-11,
       1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22};
-  const bool negative = p < end && *p == '-';
-  if (negative) ++p;
+  // Branch-free sign: random signs would mispredict (padding makes *p safe).
+  const bool negative = *p == '-';
+  p += negative;
   uint64_t mantissa = 0;
   const char* start = p;
   p = ReadDigits(p, end, &mantissa);
@@ -94,14 +95,18 @@ inline const char* ParseFloatPrefix(const char* p, const char* end, float* value
       (d != 0 && d < std::numeric_limits<float>::min())) {
     return nullptr;  // Overflow or subnormal: from_chars decides.
   }
-  *value = static_cast<float>(negative ? -d : d);
+  uint64_t sign_bits;
+  std::memcpy(&sign_bits, &d, sizeof(sign_bits));
+  sign_bits |= static_cast<uint64_t>(negative) << 63;
+  std::memcpy(&d, &sign_bits, sizeof(d));
+  *value = static_cast<float>(d);
   return p;
 }
 
 // "-?[0-9]{1,18}" at `p` as int64: the first character after it, or null.
 inline const char* ParseIntPrefix(const char* p, const char* end, int64_t* value) {
-  const bool negative = p < end && *p == '-';
-  if (negative) ++p;
+  const bool negative = *p == '-';
+  p += negative;
   uint64_t result = 0;
   const char* start = p;
   p = ReadDigits(p, end, &result);
