@@ -10,6 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "model/bundle.h"
 #include "training/trainer.h"
@@ -132,6 +134,12 @@ absl::StatusOr<skewfree::training::TrainerOptions> OptionsFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --help lists this file's flags (absl matches files named like the program).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "train_main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "Trains the humidity model and exports a bundle.\n"
       "  skewfree-train --train 'data/train-*.csv' --eval data/eval.csv "
