@@ -58,7 +58,11 @@ constexpr int kExitInterrupted = 75;
 
 std::atomic<bool> stop_requested{false};
 
-void OnSignal(int) { stop_requested.store(true); }
+// The first SIGINT/SIGTERM asks for a clean stop; a second one kills at once.
+void OnSignal(int signal) {
+  stop_requested.store(true);
+  ::signal(signal, SIG_DFL);
+}
 
 // absl flags are identifiers: accept the documented "--model-dir" spelling by
 // turning dashes in a flag's name (not its value) into underscores.
