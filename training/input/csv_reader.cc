@@ -426,34 +426,41 @@ absl::Status BlockParser::ParseLines(const FileSchema& file, const char* begin,
                                      const char* end, int64_t offset) {
   bytes_ += end - begin;
   for (const char* p = begin; p < end;) {
-    const char* newline = static_cast<const char*>(std::memchr(p, '\n', end - p));
-    const char* next = newline == nullptr ? end : newline + 1;
-    const char* line_end = newline == nullptr ? end : newline;
-    if (line_end > p && line_end[-1] == '\r') --line_end;
-    if (line_end > p) {  // Blank lines carry no row.
-      if (!ParseRow(file, p, line_end)) {
-        if (policy_ == BadRowPolicy::kSkip) {
-          ++bad_rows_;
-        } else {
-          ASSIGN_OR_RETURN(int64_t line, LineNumberAt(file, offset + (p - begin)));
-          return absl::InvalidArgumentError(absl::StrCat(file.path, ":", line, ": ", reason_));
-        }
-      } else if (row_ == capacity_) {
-        RETURN_IF_ERROR(EmitBatch(false));
-        RETURN_IF_ERROR(StartBatch());
+    const char* next = nullptr;
+    bool ok;
+    if (ParseRowFast(file, p, end, &next)) {
+      ok = ValidateAndTransform();
+    } else {
+      // Anything unusual: cut the line first, then parse it field by field
+      // for the exact value or reason.
+      const char* newline = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      next = newline == nullptr ? end : newline + 1;
+      const char* line_end = newline == nullptr ? end : newline;
+      if (line_end > p && line_end[-1] == '\r') --line_end;
+      if (line_end == p) {  // Blank lines carry no row.
+        p = next;
+        continue;
       }
+      ok = ParseRowSlow(file, p, line_end);
+    }
+    if (!ok) {
+      if (policy_ == BadRowPolicy::kSkip) {
+        ++bad_rows_;
+      } else {
+        ASSIGN_OR_RETURN(int64_t line, LineNumberAt(file, offset + (p - begin)));
+        return absl::InvalidArgumentError(absl::StrCat(file.path, ":", line, ": ", reason_));
+      }
+    } else if (row_ == capacity_) {
+      RETURN_IF_ERROR(EmitBatch(false));
+      RETURN_IF_ERROR(StartBatch());
     }
     p = next;
   }
   return absl::OkStatus();
 }
 
-bool BlockParser::ParseRow(const FileSchema& file, const char* begin, const char* end) {
-  if (ParseRowFast(file, begin, end)) return ValidateAndTransform();
-  return ParseRowSlow(file, begin, end);
-}
-
-bool BlockParser::ParseRowFast(const FileSchema& file, const char* begin, const char* end) {
+bool BlockParser::ParseRowFast(const FileSchema& file, const char* begin, const char* end,
+                               const char** next) {
   const int* targets = file.targets.data();
   const int num_fields = file.num_fields;
   const char* p = begin;
@@ -462,7 +469,7 @@ bool BlockParser::ParseRowFast(const FileSchema& file, const char* begin, const 
     const char* q;
     if (target == kIgnore) {
       q = p;
-      while (q < end && *q != ',') ++q;
+      while (q < end && *q != ',' && *q != '\n' && *q != '\r') ++q;
     } else if (target == kLabel) {
       q = ParseFloatPrefix(p, end, batch_->rows.labels.data() + row_);
     } else if (floats_[target] != nullptr) {
@@ -474,7 +481,16 @@ bool BlockParser::ParseRowFast(const FileSchema& file, const char* begin, const 
     if (f + 1 < num_fields) {
       if (q == end || *q != ',') return false;
       p = q + 1;
-    } else if (q != end) {
+      continue;
+    }
+    // The line must end right after the last field.
+    if (q == end) {
+      *next = end;
+    } else if (*q == '\n') {
+      *next = q + 1;
+    } else if (*q == '\r' && q + 1 < end && q[1] == '\n') {
+      *next = q + 2;
+    } else {
       return false;
     }
   }

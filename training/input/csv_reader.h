@@ -90,10 +90,13 @@ class BlockParser {
                           int64_t offset);
   // Parses one line (no '\n') into row `row_` of the current batch. False
   // with `reason_` set for a bad row.
-  bool ParseRow(const FileSchema& file, const char* begin, const char* end);
-  // Plain fields only (no errors, no '+', no exponents): false sends the line
-  // to ParseRowSlow, which gives the same values or the exact reason.
-  bool ParseRowFast(const FileSchema& file, const char* begin, const char* end);
+  // Parses the line at `begin` (running to its '\n', "\r\n" or `end`) into
+  // row `row_` when every field is plain (no '+', exponents, quotes or
+  // errors) and sets *next past its line ending. False sends the line to
+  // ParseRowSlow, which gives the same values or the exact reason.
+  bool ParseRowFast(const FileSchema& file, const char* begin, const char* end,
+                    const char** next);
+  // One line without its ending, field by field, then validated.
   bool ParseRowSlow(const FileSchema& file, const char* begin, const char* end);
   bool ParseField(int target, const char* begin, const char* end);
   bool ValidateAndTransform();
