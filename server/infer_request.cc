@@ -132,6 +132,42 @@ absl::Status ViewInput(const ModelInferRequest& request, int i, ValueType type,
   return absl::OkStatus();
 }
 
+// Checks input `i` (name, datatype, shape, rows against the inputs before
+// it in `rows`, size) and points its column of `batch` at its data.
+absl::Status AddInput(const ModelInferRequest& request, int i,
+                      const transform::FeatureLayout& layout, int64_t max_batch, bool raw,
+                      int64_t* rows, transform::RawBatchView* batch) {
+  const ModelInferRequest::InferInputTensor& input = request.inputs(i);
+  const std::optional<int> column = layout.ColumnIndex(input.name());
+  if (!column) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown input '", input.name(), "'; the model takes ", ExpectedInputs(layout)));
+  }
+  if (!batch->columns[*column].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input '", input.name(), "' appears more than once"));
+  }
+  ValueType type = ValueType::kFloat32;
+  RETURN_IF_ERROR(CheckDatatype(input, layout, *column, &type));
+  ASSIGN_OR_RETURN(const int64_t input_rows, RowsFromShape(input));
+  if (input_rows > max_batch) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "input '", input.name(), "' has ", input_rows, " rows, more than the ",
+        max_batch, " allowed per request (--max-batch)"));
+  }
+  if (*rows >= 0 && input_rows != *rows) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input '", input.name(), "' has ", input_rows, " rows but input '",
+        request.inputs(0).name(), "' has ", *rows, ": inputs must have equal lengths"));
+  }
+  *rows = input_rows;
+  if (input_rows == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("empty batch: input '", input.name(), "' has 0 rows"));
+  }
+  return ViewInput(request, i, type, input_rows, raw, &batch->columns[*column]);
+}
+
 }  // namespace
 
 absl::Status BuildRawBatchView(const ModelInferRequest& request,
@@ -146,35 +182,7 @@ absl::Status BuildRawBatchView(const ModelInferRequest& request,
   batch->columns.assign(static_cast<size_t>(layout.num_columns()), transform::ColumnView());
   int64_t rows = -1;
   for (int i = 0; i < request.inputs_size(); ++i) {
-    const ModelInferRequest::InferInputTensor& input = request.inputs(i);
-    const std::optional<int> column = layout.ColumnIndex(input.name());
-    if (!column) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown input '", input.name(), "'; the model takes ", ExpectedInputs(layout)));
-    }
-    if (!batch->columns[*column].empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("input '", input.name(), "' appears more than once"));
-    }
-    ValueType type = ValueType::kFloat32;
-    RETURN_IF_ERROR(CheckDatatype(input, layout, *column, &type));
-    ASSIGN_OR_RETURN(const int64_t input_rows, RowsFromShape(input));
-    if (input_rows > max_batch) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "input '", input.name(), "' has ", input_rows, " rows, more than the ",
-          max_batch, " allowed per request (--max-batch)"));
-    }
-    if (rows >= 0 && input_rows != rows) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", input.name(), "' has ", input_rows, " rows but input '",
-          request.inputs(0).name(), "' has ", rows, ": inputs must have equal lengths"));
-    }
-    rows = input_rows;
-    if (rows == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("empty batch: input '", input.name(), "' has 0 rows"));
-    }
-    RETURN_IF_ERROR(ViewInput(request, i, type, rows, raw, &batch->columns[*column]));
+    RETURN_IF_ERROR(AddInput(request, i, layout, max_batch, raw, &rows, batch));
   }
   for (int c = 0; c < layout.num_columns(); ++c) {
     if (batch->columns[c].empty()) {
