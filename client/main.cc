@@ -1,5 +1,6 @@
 // skewfree-client: predict, health, metadata, heatmap and bench against a
 // skewfree-server (or any Open Inference Protocol server).
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <optional>
