@@ -2,6 +2,7 @@
 // in memory, to the same file.
 //   simulate_bench [--rows N] [--file PATH]   (default 10M rows, /tmp)
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +18,14 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU seconds of this process: steadier than wall time on a shared machine.
+double CpuSeconds() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 void WriteBytes(const std::string& path, const std::string& data) {
@@ -63,6 +72,7 @@ int main(int argc, char** argv) {
       skewfree::simulator::Options options{.rows = rows, .seed = 1, .threads = threads,
                                            .gzip = gzip};
       const std::string path = gzip ? file + ".gz" : file;
+      const double cpu_start = CpuSeconds();
       start = Clock::now();
       if (absl::Status s = skewfree::simulator::WriteCsv(options, path); !s.ok()) {
         std::fprintf(stderr, "%s\n", s.ToString().c_str());
@@ -71,9 +81,11 @@ int main(int argc, char** argv) {
       const double seconds = Seconds(start);
       const std::string label = "WriteCsv, " + std::to_string(threads) + " thread(s)" +
                                 (gzip ? ", gzip" : "");
-      std::printf("%-36s %7.3f s %8.2f M rows/s %8.1f MB/s  %5.1f%% of ceiling\n",
+      const double cpu = CpuSeconds() - cpu_start;
+      std::printf("%-36s %7.3f s %8.2f M rows/s %8.1f MB/s  %5.1f%% of ceiling | cpu %.3f s, "
+                  "%.2f M rows/cpu-s\n",
                   label.c_str(), seconds, rows / 1e6 / seconds, mb / seconds,
-                  100.0 * ceiling / seconds);
+                  100.0 * ceiling / seconds, cpu, rows / 1e6 / cpu);
     }
   }
   std::remove((file + ".gz").c_str());
