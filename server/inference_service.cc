@@ -117,12 +117,14 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
                                                : metrics_->unknown_model();
   counted->CountRequest(status.code());
   if (status.ok()) served->metrics->CountRows(rows);
+  const auto end = std::chrono::steady_clock::now();
   if (model != nullptr) {
-    model->metrics->duration->Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    model->metrics->duration->Observe(std::chrono::duration<double>(end - start).count());
   }
   metrics_->inflight()->Decrement();
-  last_done_nanos_.store(SteadyNanos(), std::memory_order_relaxed);
+  last_done_nanos_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(end.time_since_epoch()).count(),
+      std::memory_order_relaxed);
   active_.fetch_sub(1, std::memory_order_release);
   return Finish(context, status);
 }
