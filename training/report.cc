@@ -95,6 +95,13 @@ std::string LossCurvesSvg(const ReportData& data) {
   absl::StrAppend(&svg, Axes("step", "MSE (log scale)"));
   absl::StrAppend(&svg, Polyline(data.train_step, train, xr, yr, "#1f77b4"));
   absl::StrAppend(&svg, Polyline(data.eval_step, eval, xr, yr, "#d62728"));
+  // Dots too: a run with one evaluation (the exact optimizer) has no line.
+  for (size_t i = 0; i < data.eval_step.size() && i < eval.size(); ++i) {
+    if (!std::isfinite(eval[i])) continue;
+    absl::StrAppendFormat(&svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d62728\"/>\n",
+                          xr.Map(data.eval_step[i], kLeft, kWidth - kRight),
+                          yr.Map(eval[i], kHeight - kBottom, kTop));
+  }
   absl::StrAppend(&svg, Tick(kLeft - 4, kTop + 4, absl::StrFormat("%.3g", std::pow(10, yr.hi)), "end"));
   absl::StrAppend(&svg, Tick(kLeft - 4, kHeight - kBottom, absl::StrFormat("%.3g", std::pow(10, yr.lo)), "end"));
   absl::StrAppend(&svg, Tick(kLeft, kHeight - kBottom + 14, absl::StrFormat("%.0f", xr.lo), "middle"));
