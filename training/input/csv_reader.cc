@@ -81,10 +81,13 @@ absl::StatusOr<size_t> ReadGzip(gzFile_s* file, const std::string& path, char* o
   size_t done = 0;
   while (done < size) {
     const int n = gzread(file, out + done, static_cast<unsigned>(size - done));
-    if (n < 0) {
-      int code = 0;
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": gzip error: ", gzerror(file, &code)));
+    int code = Z_OK;
+    const char* message = gzerror(file, &code);
+    // A truncated stream ends with Z_BUF_ERROR instead of a negative count.
+    if (n < 0 || (code != Z_OK && code != Z_STREAM_END)) {
+      absl::string_view reason = message;
+      absl::ConsumePrefix(&reason, absl::StrCat(path, ": "));  // zlib names the file too.
+      return absl::InvalidArgumentError(absl::StrCat(path, ": gzip error: ", reason));
     }
     if (n == 0) break;
     done += static_cast<size_t>(n);

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -253,6 +254,22 @@ TEST_F(InputPipelineTest, LineNumbersAcrossBlocksPlainAndGzip) {
                           [](int, const Batch&) { return absl::OkStatus(); }),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(path + ":150000: ")));
   }
+}
+
+TEST_F(InputPipelineTest, TruncatedGzipIsAnErrorEvenWhenSkipping) {
+  WriteGzipText(dir_.Join("a.csv.gz"), SimulatedCsv(100000, 3));  // Over 1 MB: not the header read.
+  std::filesystem::resize_file(dir_.Join("a.csv.gz"),
+                               std::filesystem::file_size(dir_.Join("a.csv.gz")) / 2);
+  auto pipeline = Make({.patterns = dir_.Join("a.csv.gz"), .bad_rows = BadRowPolicy::kSkip});
+  ASSERT_THAT(pipeline, IsOk());
+  std::vector<Row> rows;
+  EXPECT_THAT(ReadAll(**pipeline, &rows),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::EndsWith("a.csv.gz: gzip error: unexpected end of file")));
+  WriteGzipText(dir_.Join("b.csv.gz"), SimulatedCsv(100, 3));
+  std::filesystem::resize_file(dir_.Join("b.csv.gz"), 30);
+  EXPECT_THAT(Make({.patterns = dir_.Join("b.csv.gz")}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("b.csv.gz: gzip error")));
 }
 
 TEST_F(InputPipelineTest, SkipPolicyCountsEveryBadRow) {
