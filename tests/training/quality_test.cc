@@ -113,5 +113,26 @@ TEST_F(QualityTest, RerunOfAFinishedRunDoesNothing) {
   EXPECT_FALSE(std::filesystem::exists(export_dir + "/2"));
 }
 
+TEST_F(QualityTest, ExportBestExportsEveryImprovementAndTheEnd) {
+  const std::string export_dir = dir_.Join("repo/humidity");
+  std::vector<std::string> argv = Command(dir_.Join("model"), export_dir);
+  for (const char* flag : {"--export-best", "--eval-every=100", "--max-steps=500"}) {
+    argv.push_back(flag);
+  }
+  const CommandResult result = Run(argv, "best");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  // Evaluations at 100..400 all improve early in training, then the end.
+  for (int version = 1; version <= 5; ++version) {
+    EXPECT_THAT(result.out, HasSubstr(absl::StrCat("exported ", export_dir, "/", version)));
+  }
+  auto last = LoadVersion(export_dir, 5);
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->metadata().training_steps(), 500);
+  auto first = LoadVersion(export_dir, 1);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->metadata().training_steps(), 100);
+  EXPECT_GT(first->metadata().eval_metrics().at("rmse"), last->metadata().eval_metrics().at("rmse"));
+}
+
 }  // namespace
 }  // namespace skewfree::testing

@@ -117,6 +117,16 @@ TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
   EXPECT_EQ(Parameters(*one), Parameters(*two));
 }
 
+TEST_F(ResumeTest, RefusesToResumeAnotherRunsCheckpoints) {
+  std::vector<std::string> argv = Command(dir_.Join("model"), dir_.Join("repo"));
+  argv.push_back("--max-steps=200");
+  ASSERT_EQ(Run(argv, "first").exit_code, 0);
+  argv.push_back("--learning-rate=0.5");
+  const CommandResult other = Run(argv, "other");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.err, HasSubstr("holds checkpoints of a run with other options"));
+}
+
 // Value of an unlabelled metric in a Prometheus text page, or -1.
 double MetricValue(const std::string& page, const std::string& name) {
   const size_t at = page.find("\n" + name + " ");
