@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
   if (!out.empty() && absl::GetFlag(FLAGS_shards) != 1) {
     return Fail("--shards needs --out-dir");
   }
+  if (!out.empty() && absl::GetFlag(FLAGS_gzip) &&
+      (out.size() < 3 || out.compare(out.size() - 3, 3, ".gz") != 0)) {
+    return Fail("--gzip needs an --out name ending in .gz (readers detect gzip by it)");
+  }
   skewfree::simulator::Options options;
   options.rows = absl::GetFlag(FLAGS_rows);
   options.seed = absl::GetFlag(FLAGS_seed);

@@ -230,6 +230,8 @@ TEST(SimulateMainTest, WritesFilesAndRejectsBadFlags) {
   EXPECT_NE(RunSimulate("--shards 2 --out " + dir.Join("c.csv")), 0);        // Shards need a dir.
   EXPECT_NE(RunSimulate("--out-dir " + dir.Join("t") + " --shards 0"), 0);
   EXPECT_NE(RunSimulate("--bogus --out " + dir.Join("c.csv")), 0);
+  EXPECT_NE(RunSimulate("--gzip --out " + dir.Join("c.csv")), 0);  // Needs ".gz".
+  EXPECT_EQ(RunSimulate("--rows 10 --gzip --out " + dir.Join("c.csv.gz")), 0);
 }
 
 }  // namespace
