@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -76,6 +77,14 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Create(
   if (error) {
     return absl::InternalError(
         absl::StrCat("cannot create ", options.dir, ": ", error.message()));
+  }
+  // Temporary files of writes killed half-way ("ckpt-*.pb.tmp-<pid>") are
+  // never read; remove them so they do not pile up.
+  for (const auto& entry : std::filesystem::directory_iterator(options.dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, kPrefix) && absl::StrContains(name, ".tmp-")) {
+      std::filesystem::remove(entry.path(), error);
+    }
   }
   return std::unique_ptr<CheckpointStore>(new CheckpointStore(std::move(options)));
 }

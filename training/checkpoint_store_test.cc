@@ -81,6 +81,15 @@ TEST(CheckpointStoreTest, CorruptNewestFallsBackToPrevious) {
   EXPECT_THAT(problems[0], HasSubstr("ckpt-000000000020.pb"));
 }
 
+TEST(CheckpointStoreTest, CreateRemovesLeftoverTemporaryFiles) {
+  skewfree::testing::TempDir dir;
+  ASSERT_THAT(model::WriteFileSynced(dir.Join("ckpt-000000000100.pb.tmp-4242"), "x"), IsOk());
+  ASSERT_THAT(model::WriteFileSynced(dir.Join("report.html"), "x"), IsOk());
+  ASSERT_THAT(CheckpointStore::Create({dir.path(), 5}), IsOk());
+  EXPECT_FALSE(std::filesystem::exists(dir.Join("ckpt-000000000100.pb.tmp-4242")));
+  EXPECT_TRUE(std::filesystem::exists(dir.Join("report.html")));
+}
+
 TEST(CheckpointStoreTest, EmptyDirHasNone) {
   skewfree::testing::TempDir dir;
   auto store = CheckpointStore::Create({dir.path(), 5});
