@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <utility>
@@ -111,12 +112,22 @@ absl::Status Bundle::Predict(const transform::RawBatchView& rows,
   RETURN_IF_ERROR(transform::ValidateColumns(transformer_.layout(), rows));
   const int num_dense = transformer_.num_dense();
   const int num_active = transformer_.num_active();
-  absl::InlinedVector<float, 8> dense(num_dense);
-  absl::InlinedVector<int32_t, 8> active(num_active);
-  for (size_t row = 0; row < rows.num_rows; ++row) {
-    RETURN_IF_ERROR(transformer_.TransformRow(rows, row, dense.data(), active.data()));
-    out[row] = static_cast<float>(
-        model_.PredictRow(dense.data(), num_dense, active.data(), num_active));
+  // Chunks of rows keep the compact features in cache (and on the stack for
+  // specs like the humidity one) between the transform and the dot products.
+  constexpr size_t kMaxChunk = 128;
+  const size_t chunk = std::min(kMaxChunk, rows.num_rows);
+  absl::InlinedVector<float, kMaxChunk * 4> dense(chunk * num_dense);
+  absl::InlinedVector<int32_t, kMaxChunk * 2> active(chunk * num_active);
+  for (size_t begin = 0; begin < rows.num_rows; begin += chunk) {
+    const size_t end = std::min(rows.num_rows, begin + chunk);
+    RETURN_IF_ERROR(
+        transformer_.TransformRange(rows, begin, end, dense.data(), active.data()));
+    for (size_t row = begin; row < end; ++row) {
+      const size_t i = row - begin;
+      out[row] = static_cast<float>(model_.PredictRow(dense.data() + i * num_dense, num_dense,
+                                                      active.data() + i * num_active,
+                                                      num_active));
+    }
   }
   return absl::OkStatus();
 }

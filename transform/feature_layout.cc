@@ -1,5 +1,6 @@
 #include "transform/feature_layout.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -98,6 +99,10 @@ absl::StatusOr<FeatureLayout> FeatureLayout::Create(const v1::FeatureSpec& spec)
     }
     offset += block.size;
     layout.blocks_.push_back(std::move(block));
+  }
+  if (offset > std::numeric_limits<int32_t>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec yields ", offset, " features, more than int32 indices hold"));
   }
   layout.num_features_ = offset;
   if (offset == 0) return absl::InvalidArgumentError("spec yields no features");

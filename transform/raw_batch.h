@@ -54,8 +54,8 @@ class ColumnView {
   int64_t GetInt(size_t row) const {
     return type_ == ValueType::kInt32 ? Load<int32_t>(row) : Load<int64_t>(row);
   }
-
- private:
+  // The value at `row` read as T, which must match type(); for loops that
+  // dispatch on type() once per column instead of once per value.
   template <typename T>
   T Load(size_t row) const {
     T value;
@@ -64,6 +64,7 @@ class ColumnView {
     return value;
   }
 
+ private:
   const void* data_ = nullptr;
   ValueType type_ = ValueType::kFloat32;
 };

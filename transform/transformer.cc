@@ -1,6 +1,8 @@
 #include "transform/transformer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -112,27 +114,105 @@ absl::StatusOr<Transformer> Transformer::Create(const v1::FeatureSpec& spec,
   return Transformer(std::move(shared), state, std::move(scales));
 }
 
-absl::Status Transformer::TransformRow(const RawBatchView& batch, size_t row,
-                                       float* dense, int32_t* active) const {
-  RETURN_IF_ERROR(ValidateRow(*layout_, batch, row));
+namespace {
+
+// Calls fn(row, value) for rows [begin, end) of a numeric column, with the
+// value read as FP32 exactly as ColumnView::GetFloat does, dispatching on the
+// column's type once instead of once per value.
+template <typename Fn>
+void ForEachFloat(const ColumnView& column, size_t begin, size_t end, Fn fn) {
+  switch (column.type()) {
+    case ValueType::kFloat32:
+      for (size_t r = begin; r < end; ++r) fn(r, column.Load<float>(r));
+      break;
+    case ValueType::kFloat64:
+      for (size_t r = begin; r < end; ++r) fn(r, static_cast<float>(column.Load<double>(r)));
+      break;
+    case ValueType::kInt32:
+      for (size_t r = begin; r < end; ++r) fn(r, static_cast<float>(column.Load<int32_t>(r)));
+      break;
+    case ValueType::kInt64:
+      for (size_t r = begin; r < end; ++r) fn(r, static_cast<float>(column.Load<int64_t>(r)));
+      break;
+  }
+}
+
+// As ForEachFloat, for categorical columns (INT32 or INT64; ValidateColumns
+// has refused float columns).
+template <typename Fn>
+void ForEachInt(const ColumnView& column, size_t begin, size_t end, Fn fn) {
+  if (column.type() == ValueType::kInt32) {
+    for (size_t r = begin; r < end; ++r) fn(r, int64_t{column.Load<int32_t>(r)});
+  } else {
+    for (size_t r = begin; r < end; ++r) fn(r, column.Load<int64_t>(r));
+  }
+}
+
+// True when every value of rows [begin, end) is valid. Branch-free per value,
+// so the common all-valid case costs one pass per column.
+bool AllValid(const FeatureLayout& layout, const RawBatchView& batch, size_t begin,
+              size_t end) {
+  bool valid = true;
+  for (int c = 0; c < layout.num_columns(); ++c) {
+    if (layout.is_numeric(c)) {
+      ForEachFloat(batch.columns[c], begin, end,
+                   [&valid](size_t, float x) { valid &= std::isfinite(x); });
+    } else {
+      const uint64_t buckets =
+          static_cast<uint64_t>(layout.spec().columns(c).categorical().num_buckets());
+      ForEachInt(batch.columns[c], begin, end, [&valid, buckets](size_t, int64_t v) {
+        valid &= static_cast<uint64_t>(v) < buckets;
+      });
+    }
+  }
+  return valid;
+}
+
+}  // namespace
+
+absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin,
+                                         size_t end, float* dense, int32_t* active) const {
+  if (!AllValid(*layout_, batch, begin, end)) {
+    // Report the first bad row in row order, with ValidateRow's message.
+    for (size_t row = begin; row < end; ++row) {
+      RETURN_IF_ERROR(ValidateRow(*layout_, batch, row));
+    }
+  }
+  const int nd = num_dense();
+  const int na = num_active();
   const std::vector<FeatureLayout::DenseFeature>& features = layout_->dense();
-  for (size_t i = 0; i < features.size(); ++i) {
-    const Scale& scale = scales_[i];
-    const double x = batch.columns[features[i].column].GetFloat(row);
+  for (int i = 0; i < nd; ++i) {
+    const Scale scale = scales_[i];
+    float* out = dense + i - static_cast<ptrdiff_t>(begin) * nd;
     // Like tft.scale_to_0_1: values outside the trained range scale linearly;
     // a constant column maps to the middle of the range.
-    dense[i] = scale.constant ? 0.5f
-                              : static_cast<float>((x - scale.shift) / scale.divisor);
+    ForEachFloat(batch.columns[features[i].column], begin, end,
+                 [out, nd, scale](size_t r, float x) {
+                   out[r * nd] = scale.constant
+                       ? 0.5f
+                       : static_cast<float>((static_cast<double>(x) - scale.shift) /
+                                            scale.divisor);
+                 });
   }
   const std::vector<FeatureLayout::OneHotBlock>& blocks = layout_->blocks();
-  for (size_t b = 0; b < blocks.size(); ++b) {
-    int64_t index = blocks[b].offset;
+  for (int b = 0; b < na; ++b) {
+    int32_t* out = active + b - static_cast<ptrdiff_t>(begin) * na;
+    const int32_t offset = static_cast<int32_t>(blocks[b].offset);
+    for (size_t r = begin; r < end; ++r) out[r * na] = offset;
     for (size_t k = 0; k < blocks[b].columns.size(); ++k) {
-      index += batch.columns[blocks[b].columns[k]].GetInt(row) * blocks[b].strides[k];
+      const int32_t stride = static_cast<int32_t>(blocks[b].strides[k]);
+      ForEachInt(batch.columns[blocks[b].columns[k]], begin, end,
+                 [out, na, stride](size_t r, int64_t v) {
+                   out[r * na] += static_cast<int32_t>(v) * stride;
+                 });
     }
-    active[b] = static_cast<int32_t>(index);
   }
   return absl::OkStatus();
+}
+
+absl::Status Transformer::TransformRow(const RawBatchView& batch, size_t row,
+                                       float* dense, int32_t* active) const {
+  return TransformRange(batch, row, row + 1, dense, active);
 }
 
 absl::Status Transformer::TransformCompact(const RawBatchView& batch,
@@ -143,11 +223,7 @@ absl::Status Transformer::TransformCompact(const RawBatchView& batch,
   out->num_active = num_active();
   out->dense.resize(batch.num_rows * out->num_dense);
   out->active.resize(batch.num_rows * out->num_active);
-  for (size_t row = 0; row < batch.num_rows; ++row) {
-    RETURN_IF_ERROR(TransformRow(batch, row, out->dense.data() + row * out->num_dense,
-                                 out->active.data() + row * out->num_active));
-  }
-  return absl::OkStatus();
+  return TransformRange(batch, 0, batch.num_rows, out->dense.data(), out->active.data());
 }
 
 absl::Status Transformer::TransformDense(const RawBatchView& batch,
@@ -159,12 +235,20 @@ absl::Status Transformer::TransformDense(const RawBatchView& batch,
   }
   RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
   std::fill(out.begin(), out.end(), 0.0f);
-  absl::InlinedVector<int32_t, 8> active(num_active());
-  for (size_t row = 0; row < batch.num_rows; ++row) {
-    float* features = out.data() + row * width;
-    // Dense values land at the front of the row, which is their position.
-    RETURN_IF_ERROR(TransformRow(batch, row, features, active.data()));
-    for (int32_t index : active) features[index] = 1.0f;
+  // The compact form of a chunk of rows, expanded into the dense rows.
+  const size_t chunk = std::min<size_t>(256, batch.num_rows);
+  absl::InlinedVector<float, 8> dense(chunk * num_dense());
+  absl::InlinedVector<int32_t, 4> active(chunk * num_active());
+  for (size_t begin = 0; begin < batch.num_rows; begin += chunk) {
+    const size_t end = std::min(batch.num_rows, begin + chunk);
+    RETURN_IF_ERROR(TransformRange(batch, begin, end, dense.data(), active.data()));
+    for (size_t row = begin; row < end; ++row) {
+      float* features = out.data() + row * width;
+      const size_t i = row - begin;
+      // Dense values come first in a row, at their own positions.
+      std::copy_n(dense.data() + i * num_dense(), num_dense(), features);
+      for (int b = 0; b < num_active(); ++b) features[active[i * num_active() + b]] = 1.0f;
+    }
   }
   return absl::OkStatus();
 }

@@ -64,8 +64,15 @@ class Transformer {
   };
   const Scale& dense_scale(int i) const { return scales_[i]; }
 
-  // Validates row `row` and writes num_dense() values to `dense` and
-  // num_active() indices to `active`. The core every other form is built on.
+  // The core every other form is built on: validates rows [begin, end) and
+  // writes their compact features row-major, num_dense() values per row to
+  // `dense` and num_active() indices per row to `active`. Works column by
+  // column (the type switch once per column), so large batches are cheap;
+  // a bad value is reported for the first bad row in row order. The caller
+  // has checked the columns with ValidateColumns.
+  absl::Status TransformRange(const RawBatchView& batch, size_t begin, size_t end,
+                              float* dense, int32_t* active) const;
+  // TransformRange of the single row `row`.
   absl::Status TransformRow(const RawBatchView& batch, size_t row, float* dense,
                             int32_t* active) const;
   // All rows in compact form (resizes `out`). Stops at the first bad row.

@@ -116,6 +116,40 @@ INSTANTIATE_TEST_SUITE_P(
         BadRow{{0, 0, 0, -1}, "column 'weekday' row 2: value -1 is outside the buckets [0, 7)"},
         BadRow{{0, 0, 0, 7}, "column 'weekday' row 2: value 7"}));
 
+TEST(TransformerTest, ReportsTheFirstBadRowInRowOrder) {
+  const Transformer transformer = MakeHumidityTransformer();
+  // A bad weekday in row 1 and a bad beta1 (an earlier column) in row 3.
+  const RawColumns rows = ToColumns({{0, 0, 0, 0}, {0, 0, 0, 8}, {0, 0, 0, 0}, {kNaN, 0, 0, 0}});
+  CompactBatch compact;
+  EXPECT_THAT(transformer.TransformCompact(rows.View(), &compact),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("column 'weekday' row 1: value 8")));
+  std::vector<float> dense(4 * 170);
+  EXPECT_THAT(transformer.TransformDense(rows.View(), absl::MakeSpan(dense)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("row 1")));
+}
+
+TEST(TransformerTest, RangeOfALargeBatchEqualsRowByRow) {
+  const Transformer transformer = MakeHumidityTransformer();
+  std::vector<HumidityRow> many;
+  for (int i = 0; i < 1000; ++i) {
+    many.push_back({static_cast<float>(i % 17) - 8.0f, static_cast<float>(i % 11) * 0.7f - 4.0f,
+                    i % 24, (i / 24) % 7});
+  }
+  const RawColumns rows = ToColumns(many);
+  CompactBatch compact;
+  ASSERT_TRUE(transformer.TransformCompact(rows.View(), &compact).ok());
+  for (size_t row = 0; row < many.size(); ++row) {
+    float dense[2];
+    int32_t active[1];
+    ASSERT_TRUE(transformer.TransformRow(rows.View(), row, dense, active).ok());
+    ASSERT_EQ(dense[0], compact.dense_row(row)[0]) << row;
+    ASSERT_EQ(dense[1], compact.dense_row(row)[1]) << row;
+    ASSERT_EQ(active[0], 2 + many[row].weekday * 24 + many[row].hour) << row;
+    ASSERT_EQ(active[0], compact.active_row(row)[0]) << row;
+  }
+}
+
 TEST(TransformerTest, MissingOrMistypedColumnsAreNamed) {
   const Transformer transformer = MakeHumidityTransformer();
   RawColumns rows = ToColumns({{0, 0, 0, 0}});
