@@ -175,6 +175,15 @@ TEST_F(PredictionClientTest, LoadGeneratorCountsCallsVersionsAndErrors) {
   ASSERT_FALSE(failing->first_errors.empty());
   EXPECT_THAT(failing->first_errors[0], HasSubstr("NOT_FOUND"));
 
+  options.requests = 0;
+  options.duration = absl::Milliseconds(200);
+  absl::StatusOr<LoadResult> timed =
+      RunLoad(channels, BuildInferRequest("humidity", "", batch, Encoding::kTyped), options);
+  ASSERT_THAT(timed, IsOk());
+  EXPECT_GT(timed->ok_calls, 0);
+  EXPECT_GE(timed->elapsed, absl::Milliseconds(200));
+  EXPECT_LT(timed->elapsed, absl::Seconds(5));
+
   options.concurrency = 0;
   EXPECT_THAT(RunLoad(channels, {}, options), StatusIs(absl::StatusCode::kInvalidArgument));
 }
