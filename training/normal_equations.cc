@@ -11,40 +11,107 @@ namespace skewfree::training {
 NormalEquations::NormalEquations(int64_t num_features)
     : dim_(num_features + 1), xtx_(dim_ * dim_, 0.0), xty_(dim_, 0.0) {}
 
-void NormalEquations::Add(const transform::CompactBatch& batch,
-                          absl::Span<const float> labels) {
-  const int nd = batch.num_dense;
+namespace {
+
+// The rows of a batch accumulated into `xtx` (lower triangle, dim x dim) and
+// `xty`. The cells every row touches (dense x dense, bias x dense, bias x
+// bias and their X^T y) are summed in locals for the batch, so only the
+// few cells of the active one-hot indices are read and written in memory.
+// kDense > 0 fixes the dense count at compile time (the loops unroll);
+// kDense = 0 reads it from the batch.
+template <int kDense>
+void AddRows(const transform::CompactBatch& batch, absl::Span<const float> labels,
+             int64_t dim, double* xtx, double* xty) {
+  constexpr int kMaxLocal = 8;
+  const int nd = kDense > 0 ? kDense : batch.num_dense;
   const int na = batch.num_active;
-  const int64_t bias = dim_ - 1;
-  double* xtx = xtx_.data();
-  double* xty = xty_.data();
+  const int64_t bias = dim - 1;
+  double dd[kMaxLocal][kMaxLocal] = {};  // Lower triangle used.
+  double bd[kMaxLocal] = {}, dy[kMaxLocal] = {};
+  double y_sum = 0;
   for (size_t row = 0; row < batch.num_rows; ++row) {
     const float* dense = batch.dense_row(row);
     const int32_t* active = batch.active_row(row);
     const double y = labels[row];
-    // Dense features come first in the layout, one-hot blocks after them, and
-    // the bias last, so (larger index, smaller index) is always lower-triangle.
+    double d[kMaxLocal];
+    for (int i = 0; i < nd; ++i) d[i] = dense[i];
+    for (int i = 0; i < nd; ++i) {
+      for (int j = 0; j <= i; ++j) dd[i][j] += d[i] * d[j];
+      bd[i] += d[i];
+      dy[i] += d[i] * y;
+    }
+    y_sum += y;
+    // One-hot blocks come after the dense features and before the bias, so
+    // (larger index, smaller index) is always the lower triangle.
+    for (int k = 0; k < na; ++k) {
+      const int64_t a = active[k];
+      double* xtx_a = xtx + a * dim;
+      for (int i = 0; i < nd; ++i) xtx_a[i] += d[i];
+      for (int l = 0; l < k; ++l) {
+        const int64_t b = active[l];
+        xtx[std::max(a, b) * dim + std::min(a, b)] += 1.0;
+      }
+      xtx_a[a] += 1.0;
+      xtx[bias * dim + a] += 1.0;
+      xty[a] += y;
+    }
+  }
+  for (int i = 0; i < nd; ++i) {
+    for (int j = 0; j <= i; ++j) xtx[i * dim + j] += dd[i][j];
+    xtx[bias * dim + i] += bd[i];
+    xty[i] += dy[i];
+  }
+  xtx[bias * dim + bias] += static_cast<double>(batch.num_rows);
+  xty[bias] += y_sum;
+}
+
+// Without locals: for specs with many dense features.
+void AddRowsWide(const transform::CompactBatch& batch, absl::Span<const float> labels,
+                 int64_t dim, double* xtx, double* xty) {
+  const int nd = batch.num_dense;
+  const int na = batch.num_active;
+  const int64_t bias = dim - 1;
+  for (size_t row = 0; row < batch.num_rows; ++row) {
+    const float* dense = batch.dense_row(row);
+    const int32_t* active = batch.active_row(row);
+    const double y = labels[row];
     for (int i = 0; i < nd; ++i) {
       const double di = dense[i];
-      double* xtx_i = xtx + i * dim_;
-      for (int j = 0; j <= i; ++j) xtx_i[j] += di * static_cast<double>(dense[j]);
-      xtx[bias * dim_ + i] += di;
+      for (int j = 0; j <= i; ++j) xtx[i * dim + j] += di * static_cast<double>(dense[j]);
+      xtx[bias * dim + i] += di;
       xty[i] += di * y;
     }
     for (int k = 0; k < na; ++k) {
       const int64_t a = active[k];
-      double* xtx_a = xtx + a * dim_;
-      for (int i = 0; i < nd; ++i) xtx_a[i] += static_cast<double>(dense[i]);
+      for (int i = 0; i < nd; ++i) xtx[a * dim + i] += static_cast<double>(dense[i]);
       for (int l = 0; l < k; ++l) {
         const int64_t b = active[l];
-        xtx[std::max(a, b) * dim_ + std::min(a, b)] += 1.0;
+        xtx[std::max(a, b) * dim + std::min(a, b)] += 1.0;
       }
-      xtx_a[a] += 1.0;
-      xtx[bias * dim_ + a] += 1.0;
+      xtx[a * dim + a] += 1.0;
+      xtx[bias * dim + a] += 1.0;
       xty[a] += y;
     }
-    xtx[bias * dim_ + bias] += 1.0;
+    xtx[bias * dim + bias] += 1.0;
     xty[bias] += y;
+  }
+}
+
+}  // namespace
+
+void NormalEquations::Add(const transform::CompactBatch& batch,
+                          absl::Span<const float> labels) {
+  switch (batch.num_dense) {
+    case 1: AddRows<1>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
+    case 2: AddRows<2>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
+    case 3: AddRows<3>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
+    case 4: AddRows<4>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
+    default:
+      if (batch.num_dense <= 8) {
+        AddRows<0>(batch, labels, dim_, xtx_.data(), xty_.data());
+      } else {
+        AddRowsWide(batch, labels, dim_, xtx_.data(), xty_.data());
+      }
   }
   rows_ += static_cast<int64_t>(batch.num_rows);
 }

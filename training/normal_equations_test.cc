@@ -128,3 +128,41 @@ TEST(NormalEquationsTest, RescaleOfRawStatisticsEqualsScaledStatistics) {
 
 }  // namespace
 }  // namespace skewfree::training
+
+namespace skewfree::training {
+namespace {
+
+// Specs with many numeric columns take the path without batch-local sums;
+// both paths must solve the same noiseless problem.
+TEST(NormalEquationsTest, ManyDenseFeaturesAndFewTakeTheirPathsCorrectly) {
+  for (int num_dense : {3, 7, 12}) {
+    transform::CompactBatch batch;
+    batch.num_dense = num_dense;
+    batch.num_active = 1;
+    std::mt19937_64 random(3);
+    std::uniform_real_distribution<float> value(0, 1);
+    std::vector<float> labels;
+    const int64_t num_features = num_dense + 4;  // Plus a one-hot block of 4.
+    for (int row = 0; row < 2000; ++row) {
+      double y = 1.5;  // Bias.
+      for (int i = 0; i < num_dense; ++i) {
+        batch.dense.push_back(value(random));
+        y += (i + 1) * static_cast<double>(batch.dense.back());
+      }
+      const int32_t slot = static_cast<int32_t>(random() % 4);
+      batch.active.push_back(num_dense + slot);
+      y += slot == 2 ? 3.0 : 0.0;
+      labels.push_back(static_cast<float>(y));
+      ++batch.num_rows;
+    }
+    NormalEquations equations(num_features);
+    equations.Add(batch, labels);
+    auto p = equations.Solve(1e-10);
+    ASSERT_THAT(p, skewfree::testing::IsOk());
+    for (int i = 0; i < num_dense; ++i) EXPECT_NEAR((*p)[i], i + 1, 1e-3) << num_dense;
+    EXPECT_NEAR((*p)[num_dense + 2] - (*p)[num_dense], 3.0, 1e-3) << num_dense;
+  }
+}
+
+}  // namespace
+}  // namespace skewfree::training
