@@ -563,12 +563,10 @@ bool BlockParser::ParseField(int target, const char* begin, const char* end) {
 }
 
 bool BlockParser::ValidateAndTransform() {
-  absl::Status status =
-      transformer_ != nullptr
-          ? transformer_->TransformRow(
-                view_, row_, batch_->features.dense.data() + row_ * num_dense_,
-                batch_->features.active.data() + row_ * num_active_)
-          : transform::ValidateRow(layout_, view_, row_);
+  // Rows are validated one by one (a bad row must be skipped or reported with
+  // its line), but transformed a whole batch at a time in EmitBatch, where
+  // transform/'s columnar kernel is several times cheaper per row.
+  absl::Status status = transform::ValidateRow(layout_, view_, row_);
   if (status.ok()) {
     ++row_;
     return true;
@@ -604,6 +602,11 @@ absl::Status BlockParser::StartBatch() {
 }
 
 absl::Status BlockParser::EmitBatch(bool last) {
+  if (transformer_ != nullptr && row_ > 0) {
+    RETURN_IF_ERROR(transformer_->TransformRange(view_, 0, row_,
+                                                 batch_->features.dense.data(),
+                                                 batch_->features.active.data()));
+  }
   FinishBatch(row_, batch_);
   Batch* batch = batch_;
   batch_ = nullptr;
