@@ -6,7 +6,12 @@
 // requests; and the server's peak RSS (VmHWM) while serving.
 //   serving_bench [--duration 1s] [--warmup 300ms] [--rounds 3]
 #include <algorithm>
+#include <unistd.h>
+
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,9 +56,26 @@ absl::StatusOr<Target> Start(const std::string& name, std::vector<std::string> a
   return Target{name, *std::move(process), absl::StrCat("127.0.0.1:", *port)};
 }
 
-// Same load, same client code, for either server.
+// User + system CPU seconds a process has used so far; robust to other work
+// on the machine, unlike throughput.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime.
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Same load, same client code, for either server. Adds the server's CPU
+// time during the measured part to *cpu_seconds.
 absl::StatusOr<LoadResult> Drive(const Target& target, int concurrency, int rows, bool raw,
-                                 absl::Duration duration) {
+                                 absl::Duration duration, double* cpu_seconds) {
   skewfree::client::ChannelOptions options;
   options.target = target.address;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
@@ -75,7 +97,9 @@ absl::StatusOr<LoadResult> Drive(const Target& target, int concurrency, int rows
     if (!warm.ok()) return warm.status();
   }
   load.duration = duration;
+  const double cpu_before = CpuSeconds(target.process->pid());
   absl::StatusOr<LoadResult> result = skewfree::client::RunLoad(channels, request, load);
+  *cpu_seconds += CpuSeconds(target.process->pid()) - cpu_before;
   if (result.ok() && result->failed_calls > 0) {
     return absl::InternalError(absl::StrCat(target.name, ": ", result->failed_calls,
                                             " calls failed, first: ", result->first_errors[0]));
@@ -91,17 +115,25 @@ LoadResult Median(std::vector<LoadResult> results) {
 
 // Alternates the two servers round by round, so slow spells of other work
 // on the machine hit both; the median round of each.
+// Also the servers' CPU microseconds per call over all rounds.
 absl::Status Compare(const Target& empty, const Target& real, int concurrency, int rows, bool raw,
-                     absl::Duration duration, LoadResult* base, LoadResult* ours) {
+                     absl::Duration duration, LoadResult* base, LoadResult* ours,
+                     double* base_cpu_us, double* ours_cpu_us) {
   std::vector<LoadResult> bases, ourses;
+  double base_cpu = 0, ours_cpu = 0;
+  int64_t base_calls = 0, ours_calls = 0;
   for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_rounds)); ++i) {
-    absl::StatusOr<LoadResult> b = Drive(empty, concurrency, rows, raw, duration);
+    absl::StatusOr<LoadResult> b = Drive(empty, concurrency, rows, raw, duration, &base_cpu);
     if (!b.ok()) return b.status();
+    base_calls += b->ok_calls;
     bases.push_back(*std::move(b));
-    absl::StatusOr<LoadResult> o = Drive(real, concurrency, rows, raw, duration);
+    absl::StatusOr<LoadResult> o = Drive(real, concurrency, rows, raw, duration, &ours_cpu);
     if (!o.ok()) return o.status();
+    ours_calls += o->ok_calls;
     ourses.push_back(*std::move(o));
   }
+  *base_cpu_us = 1e6 * base_cpu / static_cast<double>(std::max<int64_t>(1, base_calls));
+  *ours_cpu_us = 1e6 * ours_cpu / static_cast<double>(std::max<int64_t>(1, ours_calls));
   *base = Median(std::move(bases));
   *ours = Median(std::move(ourses));
   return absl::OkStatus();
@@ -131,8 +163,9 @@ int Run() {
     return 1;
   }
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
-  absl::PrintF("%-26s %11s %11s %7s %10s %10s %7s %7s\n", "load", "empty", "server", "ratio",
-               "p99 empty", "p99 server", "ratio", "target");
+  absl::PrintF("%-26s %11s %11s %7s %10s %10s %7s %7s   %s\n", "load", "empty", "server",
+               "ratio", "p99 empty", "p99 server", "ratio", "target",
+               "server CPU us/call (empty, ours)");
   bool all_met = true;
   struct Case {
     int concurrency, rows;
@@ -142,8 +175,9 @@ int Run() {
   for (const Case& c : {Case{1, 1, false, 0.9}, Case{8, 1, false, 0.9}, Case{64, 1, false, 0.9},
                         Case{8, 1000, false, 0.8}, Case{8, 1000, true, 0.8}}) {
     LoadResult base, ours;
+    double base_cpu_us = 0, ours_cpu_us = 0;
     if (absl::Status s = Compare(*empty, *real, c.concurrency, c.rows, c.raw, duration, &base,
-                                 &ours);
+                                 &ours, &base_cpu_us, &ours_cpu_us);
         !s.ok()) {
       std::cerr << "load failed: " << s << "\n";
       return 1;
@@ -155,11 +189,12 @@ int Run() {
     all_met = all_met && met;
     const double p99_base = Micros(base.Percentile(0.99));
     const double p99_ours = Micros(ours.Percentile(0.99));
-    absl::PrintF("%-26s %11.0f %11.0f %6.1f%% %8.0fus %8.0fus %6.2fx %4.0f%% %s\n",
+    absl::PrintF("%-26s %11.0f %11.0f %6.1f%% %8.0fus %8.0fus %6.2fx %4.0f%% %s",
                  absl::StrFormat("%s c=%d %s", rows ? "rows/s 1000-row" : "QPS 1-row",
                                  c.concurrency, c.raw ? "raw" : "typed"),
                  b, o, 100 * o / b, p99_base, p99_ours, p99_ours / p99_base, 100 * c.target,
-                 met ? "ok" : "MISSED");
+                 met ? "ok    " : "MISSED");
+    absl::PrintF("   %.1f, %.1f\n", base_cpu_us, ours_cpu_us);
   }
   const int64_t rss_kb = skewfree::testing::PeakRssKb(real->process->pid());
   const int64_t empty_rss_kb = skewfree::testing::PeakRssKb(empty->process->pid());
