@@ -1,11 +1,5 @@
 # Trainer benchmarks (issue 3 §7): exact training on 10M rows beside a raw
-# read, Adam steps/s beside the input pipeline alone. Include from
-# bench/CMakeLists.txt: include(${CMAKE_CURRENT_SOURCE_DIR}/trainer.cmake OPTIONAL)
-# Also included from training/trainer.cmake until bench/CMakeLists.txt does;
-# the guard keeps a second include harmless.
-if(TARGET train_bench)
-  return()
-endif()
+# read, Adam steps/s beside the input pipeline alone.
 add_executable(train_bench ${CMAKE_CURRENT_LIST_DIR}/train_bench.cc)
 target_link_libraries(train_bench PRIVATE skewfree::training skewfree::training_input
                       skewfree::simulator benchmark::benchmark skewfree::warnings)

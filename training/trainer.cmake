@@ -33,5 +33,3 @@ add_executable(skewfree-train ${CMAKE_CURRENT_SOURCE_DIR}/train_main.cc)
 target_link_libraries(skewfree-train PRIVATE skewfree::training absl::flags absl::flags_parse
                       absl::flags_usage absl::flags_config absl::str_format absl::strings skewfree::warnings)
 
-# The trainer's benchmark (bench/trainer.cmake guards against a second include).
-include(${PROJECT_SOURCE_DIR}/bench/trainer.cmake)
