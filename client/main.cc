@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/cli.h"
+#include "common/dashed_flags.h"
 #include "client/prediction_client.h"
 
 ABSL_FLAG(std::string, target, "localhost:8001", "host:port of the server");
@@ -52,24 +53,9 @@ constexpr char kUsage[] =
     "  health | metadata [--model humidity]\n"
     "  heatmap [--grid 5] [--svg heatmap.svg]\n"
     "  bench --concurrency 8 (--duration 10s | --requests N) --batch 1 [--raw]\n"
-    "common: --target host:port --tls_ca F [--tls_cert F --tls_key F] "
-    "[--tls_server_name N] --timeout 10s\n"
-    "(flag names accept '-' for '_', e.g. --tls-ca)";
-
-// absl flags spell names with '_'; accept the server's '-' spelling too.
-std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>& store) {
-  store.assign(argv, argv + argc);
-  for (std::string& arg : store) {
-    if (arg.rfind("--", 0) != 0) continue;
-    const size_t end = std::min(arg.find('='), arg.size());
-    for (size_t i = 2; i < end; ++i) {
-      if (arg[i] == '-') arg[i] = '_';
-    }
-  }
-  std::vector<char*> out;
-  for (std::string& arg : store) out.push_back(arg.data());
-  return out;
-}
+    "common: --target host:port --tls-ca F [--tls-cert F --tls-key F] "
+    "[--tls-server-name N] --timeout 10s\n"
+    "(flag names may use - or _: --tls-ca = --tls_ca)";
 
 ChannelOptions ChannelFromFlags() {
   ChannelOptions options;
@@ -127,10 +113,8 @@ absl::Status RunCommand(const std::string& name) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<std::string> store;
-  std::vector<char*> args = NormalizeFlagNames(argc, argv, store);
-  const std::vector<char*> positional =
-      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  skewfree::common::DashedFlagArgs args(argc, argv);
+  const std::vector<char*> positional = absl::ParseCommandLine(args.argc(), args.argv());
   static const char* const kCommands[] = {"predict", "health", "metadata", "heatmap", "bench"};
   if (positional.size() != 2 ||
       std::none_of(std::begin(kCommands), std::end(kCommands),

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/dashed_flags.h"
 #include "server/server.h"
 #include "server/version_policy.h"
 
@@ -119,27 +120,6 @@ sigset_t BlockSignals() {
   return signals;
 }
 
-// Flags are documented with dashes (--model-repository, like Triton's);
-// absl names use underscores. Both spellings are accepted.
-std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
-  storage->assign(argv, argv + argc);
-  bool flags_done = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string& arg = (*storage)[i];
-    if (arg == "--") flags_done = true;
-    if (flags_done || arg.size() < 3 || arg[0] != '-') continue;
-    const size_t start = arg[1] == '-' ? 2 : 1;
-    const size_t end = std::min(arg.find('='), arg.size());
-    for (size_t k = start; k < end; ++k) {
-      if (arg[k] == '-') arg[k] = '_';
-    }
-  }
-  std::vector<char*> pointers;
-  for (std::string& arg : *storage) pointers.push_back(arg.data());
-  pointers.push_back(nullptr);
-  return pointers;
-}
-
 // Process-wide settings for a long-running server.
 void TuneProcess() {
   // gRPC locks absl::Mutexes on every call; cycle detection (on by default)
@@ -177,10 +157,9 @@ void TuneProcess() {
 int Run(int original_argc, char** original_argv) {
   const sigset_t signals = BlockSignals();
   TuneProcess();
-  std::vector<std::string> storage;
-  std::vector<char*> normalized = NormalizeFlagNames(original_argc, original_argv, &storage);
-  const int argc = original_argc;
-  char** argv = normalized.data();
+  common::DashedFlagArgs args(original_argc, original_argv);
+  const int argc = args.argc();
+  char** argv = args.argv();
   std::vector<std::string> models = CollectModelFlags(argc, argv);
   absl::SetProgramUsageMessage(
       "skewfree-server --model-repository=DIR [--port=8001] [--metrics-port=8002] ...");

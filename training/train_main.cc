@@ -13,6 +13,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "common/dashed_flags.h"
 #include "model/bundle.h"
 #include "training/trainer.h"
 #include "transform/feature_layout.h"
@@ -62,21 +63,6 @@ std::atomic<bool> stop_requested{false};
 void OnSignal(int signal) {
   stop_requested.store(true);
   ::signal(signal, SIG_DFL);
-}
-
-// absl flags are identifiers: accept the documented "--model-dir" spelling by
-// turning dashes in a flag's name (not its value) into underscores.
-std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string& arg = args[i];
-    if (arg == "--") break;
-    if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-') continue;
-    for (size_t k = 2; k < arg.size() && arg[k] != '='; ++k) {
-      if (arg[k] == '-') arg[k] = '_';
-    }
-  }
-  return args;
 }
 
 absl::StatusOr<skewfree::training::TrainerOptions> OptionsFromFlags() {
@@ -152,11 +138,8 @@ int main(int argc, char** argv) {
       "Rerun the same command to resume from the newest valid checkpoint.\n"
       "Exit codes: 0 done, 1 error (flags, data, I/O), 2 unparsable flags, 75 interrupted by SIGINT/SIGTERM "
       "(checkpoint written).");
-  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
-  std::vector<char*> arg_pointers;
-  for (std::string& arg : args) arg_pointers.push_back(arg.data());
-  const std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
+  skewfree::common::DashedFlagArgs args(argc, argv);
+  const std::vector<char*> rest = absl::ParseCommandLine(args.argc(), args.argv());
   if (rest.size() > 1) {
     absl::FPrintF(stderr, "error: unexpected argument '%s'\n", rest[1]);
     return 2;

@@ -30,6 +30,6 @@ foreach(_test adam_test checkpoint_store_test linear_regression_test normal_equa
 endforeach()
 
 add_executable(skewfree-train ${CMAKE_CURRENT_SOURCE_DIR}/train_main.cc)
-target_link_libraries(skewfree-train PRIVATE skewfree::training absl::flags absl::flags_parse
+target_link_libraries(skewfree-train PRIVATE skewfree::training skewfree::common absl::flags absl::flags_parse
                       absl::flags_usage absl::flags_config absl::str_format absl::strings skewfree::warnings)
 

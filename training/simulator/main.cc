@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/dashed_flags.h"
 #include "training/simulator/simulator.h"
 
 ABSL_FLAG(int64_t, rows, 20000, "Rows to write (>= 0).");
@@ -24,21 +25,6 @@ ABSL_FLAG(int, threads, 2, "Generator threads (the output does not depend on it)
 
 namespace {
 
-// absl flags are identifiers; accept the documented "--out-dir" spelling too.
-std::vector<std::string> DashesToUnderscores(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string& arg = args[i];
-    if (arg == "--") break;
-    if (arg.rfind("--", 0) != 0) continue;
-    const size_t end = std::min(arg.find('='), arg.size());
-    for (size_t k = 2; k < end; ++k) {
-      if (arg[k] == '-') arg[k] = '_';
-    }
-  }
-  return args;
-}
-
 int Fail(const std::string& message) {
   absl::FPrintF(stderr, "skewfree-simulate: %s\n", message);
   return 2;
@@ -50,11 +36,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Writes simulated sensor rows: --rows N --seed S (--out FILE | --out-dir DIR "
       "--shards K) [--amplitude A] [--gzip]");
-  std::vector<std::string> args = DashesToUnderscores(argc, argv);
-  std::vector<char*> arg_pointers;
-  for (std::string& arg : args) arg_pointers.push_back(arg.data());
-  const std::vector<char*> positional =
-      absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
+  skewfree::common::DashedFlagArgs args(argc, argv);
+  const std::vector<char*> positional = absl::ParseCommandLine(args.argc(), args.argv());
   if (positional.size() > 1) {
     return Fail(absl::StrFormat("unexpected argument '%s'", positional[1]));
   }
