@@ -25,6 +25,7 @@
 #include "model/file_util.h"
 #include "server/server_test_util.h"
 #include "tests/humidity_rows.h"
+#include "tests/http_get.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
@@ -240,24 +241,6 @@ TEST_F(ServerTest, AnOpenHealthWatchDoesNotHoldTheDrain) {
   }
 }
 
-// GET http://endpoint/metrics over a plain socket.
-std::string Scrape(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string body;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    const std::string get = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
-    if (::write(fd, get.data(), get.size()) == static_cast<ssize_t>(get.size())) {
-      char buffer[4096];
-      for (ssize_t n; (n = ::read(fd, buffer, sizeof(buffer))) > 0;) body.append(buffer, n);
-    }
-  }
-  ::close(fd);
-  return body;
-}
 
 TEST_F(ServerTest, MetricsAreExposed) {
   ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
@@ -272,7 +255,8 @@ TEST_F(ServerTest, MetricsAreExposed) {
   bad.set_model_name("nope");
   EXPECT_FALSE(Infer(bad, &response).ok());
 
-  const std::string text = Scrape(server_->metrics_port());
+  const std::string text =
+      skewfree::testing::HttpGet(server_->metrics_port(), "/metrics").value_or("");
   for (const char* line : {
            "skewfree_requests_total{code=\"OK\",model=\"humidity\",version=\"1\"} 1",
            "skewfree_requests_total{code=\"INVALID_ARGUMENT\",model=\"humidity\",version=\"1\"} 1",

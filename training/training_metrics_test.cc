@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/http_get.h"
 #include "tests/status_matchers.h"
 
 namespace skewfree::training {
@@ -18,23 +19,6 @@ using ::skewfree::testing::IsOk;
 using ::skewfree::testing::StatusIs;
 using ::testing::HasSubstr;
 
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    (void)::write(fd, request.data(), request.size());
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-  }
-  ::close(fd);
-  return response;
-}
 
 TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
   auto metrics = TrainingMetrics::Create({"127.0.0.1", -1});
@@ -46,7 +30,7 @@ TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
   (*metrics)->AddExamples(17000);
   (*metrics)->AddBadRows(2);
   (*metrics)->AddCheckpoint();
-  const std::string body = HttpGet((*metrics)->port(), "/metrics");
+  const std::string body = skewfree::testing::HttpGet((*metrics)->port(), "/metrics").value_or("");
   EXPECT_THAT(body, HasSubstr("skewfree_training_loss 2.5"));
   EXPECT_THAT(body, HasSubstr("skewfree_eval_rmse 1.42"));
   EXPECT_THAT(body, HasSubstr("skewfree_eval_mae 1.13"));

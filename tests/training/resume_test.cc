@@ -153,7 +153,7 @@ TEST_F(ResumeTest, ServesMetricsWhileTrainingAndCheckpointsOnSigterm) {
   while (std::chrono::steady_clock::now() < end &&
          MetricValue(page, "skewfree_eval_rmse") <= 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    page = HttpGet(*port, "/metrics");
+    page = HttpGet(*port, "/metrics").value_or("");
   }
   EXPECT_GT(MetricValue(page, "skewfree_training_step"), 0) << page;
   EXPECT_GT(MetricValue(page, "skewfree_training_loss"), 0) << page;

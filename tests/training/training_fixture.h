@@ -19,6 +19,7 @@
 #include "model/bundle.h"
 #include "model/file_util.h"
 #include "tests/serving/subprocess.h"
+#include "tests/http_get.h"
 #include "tests/temp_dir.h"
 #include "training/simulator/simulator.h"
 
@@ -104,25 +105,6 @@ class TrainerTest : public ::testing::Test {
   std::string eval_;
 };
 
-// GET over HTTP/1.0 on 127.0.0.1; the whole response ("" on failure).
-inline std::string HttpGet(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-      char buffer[4096];
-      ssize_t n;
-      while ((n = ::read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-    }
-  }
-  ::close(fd);
-  return response;
-}
 
 }  // namespace skewfree::testing
 

@@ -1,0 +1,45 @@
+// A plain HTTP/1.0 GET on loopback, for tests that read /metrics pages.
+#ifndef SKEWFREE_TESTS_HTTP_GET_H_
+#define SKEWFREE_TESTS_HTTP_GET_H_
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace skewfree::testing {
+
+// GET http://127.0.0.1:port/path with HTTP/1.0; the body.
+inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot connect to metrics port ", port));
+  }
+  const std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  (void)!::write(fd, request.data(), request.size());
+  std::string response;
+  char buffer[16384];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
+  ::close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
+    return absl::DataLossError(absl::StrCat("not an HTTP answer: ", response.substr(0, 200)));
+  }
+  return response.substr(body + 4);
+}
+
+}  // namespace skewfree::testing
+
+#endif  // SKEWFREE_TESTS_HTTP_GET_H_
