@@ -14,9 +14,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/dashed_flags.h"
 #include "server/server.h"
@@ -37,6 +39,10 @@ ABSL_FLAG(int, port, 8001, "gRPC port; 0 picks a free port.");
 ABSL_FLAG(int, metrics_port, 8002,
           "Prometheus /metrics port; 0 picks a free port, -1 disables.");
 ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC and metrics).");
+ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(1),
+          "On SIGTERM/SIGINT, how long calls are still answered after health turns "
+          "NOT_SERVING, so requests already on the wire are not cut off (gRPC cancels "
+          "calls still being received when it shuts down). Part of --drain-timeout.");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS).");
@@ -103,6 +109,13 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   }
   options.versions.models = std::move(models);
   options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  for (const auto& [name, value] : {std::pair{"--drain-timeout", absl::GetFlag(FLAGS_drain_timeout)},
+                                    std::pair{"--drain-grace", absl::GetFlag(FLAGS_drain_grace)}}) {
+    if (value < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must not be negative, got ", absl::FormatDuration(value)));
+    }
+  }
   absl::Status status = ParsePolicies(absl::GetFlag(FLAGS_version_policy), &options.versions);
   if (!status.ok()) return status;
   return options;
@@ -142,9 +155,15 @@ void TuneProcess() {
       continue;
     }
     const absl::Duration drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+    const absl::Duration grace =
+        std::clamp(absl::GetFlag(FLAGS_drain_grace), absl::ZeroDuration(), drain_timeout);
     absl::FPrintF(stderr, "skewfree-server: signal %d, draining (up to %s)\n", signal,
                   absl::FormatDuration(drain_timeout));
-    server.Shutdown(drain_timeout);
+    // Lame duck first: NOT_SERVING tells balancers and probes to go elsewhere
+    // while calls that are already arriving still get their answers.
+    server.BeginDrain();
+    absl::SleepFor(grace);
+    server.Shutdown(drain_timeout - grace);
     absl::FPrintF(stderr, "skewfree-server: stopped\n");
     std::fflush(stdout);
     std::fflush(stderr);
