@@ -45,9 +45,7 @@ Analyzer::Analyzer(const FeatureLayout& layout)
 absl::Status Analyzer::Update(const RawBatchView& batch) {
   RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
   // Validate first so a bad batch leaves the statistics untouched.
-  for (size_t row = 0; row < batch.num_rows; ++row) {
-    RETURN_IF_ERROR(ValidateRow(*layout_, batch, row));
-  }
+  RETURN_IF_ERROR(ValidateRange(*layout_, batch, 0, batch.num_rows));
   for (size_t i = 0; i < moments_.size(); ++i) {
     const ColumnView& column = batch.columns[layout_->dense()[i].column];
     for (size_t row = 0; row < batch.num_rows; ++row) {

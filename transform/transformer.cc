@@ -170,14 +170,19 @@ bool AllValid(const FeatureLayout& layout, const RawBatchView& batch, size_t beg
 
 }  // namespace
 
+absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batch,
+                           size_t begin, size_t end) {
+  if (AllValid(layout, batch, begin, end)) return absl::OkStatus();
+  // Report the first bad row in row order, with ValidateRow's message.
+  for (size_t row = begin; row < end; ++row) {
+    RETURN_IF_ERROR(ValidateRow(layout, batch, row));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin,
                                          size_t end, float* dense, int32_t* active) const {
-  if (!AllValid(*layout_, batch, begin, end)) {
-    // Report the first bad row in row order, with ValidateRow's message.
-    for (size_t row = begin; row < end; ++row) {
-      RETURN_IF_ERROR(ValidateRow(*layout_, batch, row));
-    }
-  }
+  RETURN_IF_ERROR(ValidateRange(*layout_, batch, begin, end));
   const int nd = num_dense();
   const int na = num_active();
   const std::vector<FeatureLayout::DenseFeature>& features = layout_->dense();

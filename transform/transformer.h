@@ -39,6 +39,10 @@ absl::Status ValidateRow(const FeatureLayout& layout, const RawBatchView& batch,
                          size_t row);
 absl::Status ValidateColumns(const FeatureLayout& layout,
                              const RawBatchView& batch);
+// ValidateRow for rows [begin, end), column by column (cheap when every value
+// is valid); on error, the first bad row in row order, as ValidateRow says.
+absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batch,
+                           size_t begin, size_t end);
 
 // Applies a spec with saved state. Immutable; thread-safe.
 class Transformer {

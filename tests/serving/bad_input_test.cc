@@ -4,6 +4,8 @@
 #include <limits>
 
 #include <csignal>
+#include <fstream>
+#include <string>
 
 #include "client/batch.h"
 #include "gmock/gmock.h"
@@ -135,6 +137,15 @@ TEST_F(BadInputTest, TooManyRowsIsRefused) {
       << status;
 }
 
+// The state letter of /proc/PID/stat ('R', 'S', 'T' for stopped...).
+char ProcessState(pid_t pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  const size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+}
+
 TEST_F(BadInputTest, ExpiredDeadlineIsDeadlineExceeded) {
   client::PredictionClient::Options options;
   options.channel.target = server_.target();
@@ -144,6 +155,8 @@ TEST_F(BadInputTest, ExpiredDeadlineIsDeadlineExceeded) {
   // A stopped server cannot answer within the deadline: the call ends with
   // DEADLINE_EXCEEDED, deterministically, however fast the machine is.
   server_.process->Signal(SIGSTOP);
+  // Stopping is asynchronous: wait until every thread of it has stopped.
+  ASSERT_TRUE(WaitUntil([&] { return ProcessState(server_.process->pid()) == 'T'; }));
   const absl::Status status = client->Predict("humidity", Rows()).status();
   server_.process->Signal(SIGCONT);
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded));

@@ -320,15 +320,18 @@ BlockParser::BlockParser(const transform::FeatureLayout& layout,
       num_dense_(transformer == nullptr ? 0 : transformer->num_dense()),
       num_active_(transformer == nullptr ? 0 : transformer->num_active()),
       floats_(layout.num_columns()),
-      ints_(layout.num_columns()) {}
+      ints_(layout.num_columns()),
+      row_offsets_(capacity_) {}
 
 absl::Status BlockParser::Process(const FileSchema& file, const WorkItem& item,
                                   const Acquire& acquire, const Emit& emit) {
   acquire_ = &acquire;
   emit_ = &emit;
+  file_ = &file;
   bad_rows_ = 0;
   RETURN_IF_ERROR(StartBatch());
   absl::Status status = file.gzip ? ProcessGzip(file) : ProcessPlain(file, item);
+  if (status.ok()) status = CheckPendingRows();
   if (!status.ok()) {
     // Rows before the bad one still count; the error follows them.
     if (batch_ != nullptr) RETURN_IF_ERROR(EmitBatch(false));
@@ -431,8 +434,9 @@ absl::Status BlockParser::ParseLines(const FileSchema& file, const char* begin,
   for (const char* p = begin; p < end;) {
     const char* next = nullptr;
     bool ok;
+    line_offset_ = offset + (p - begin);
     if (ParseRowFast(file, p, end, &next)) {
-      ok = ValidateAndTransform();
+      ok = AcceptRow();
     } else {
       // Anything unusual: cut the line first, then parse it field by field
       // for the exact value or reason.
@@ -450,12 +454,17 @@ absl::Status BlockParser::ParseLines(const FileSchema& file, const char* begin,
       if (policy_ == BadRowPolicy::kSkip) {
         ++bad_rows_;
       } else {
-        ASSIGN_OR_RETURN(int64_t line, LineNumberAt(file, offset + (p - begin)));
+        // A bad value in an earlier row, not checked yet, comes first.
+        RETURN_IF_ERROR(CheckPendingRows());
+        ASSIGN_OR_RETURN(int64_t line, LineNumberAt(file, line_offset_));
         return absl::InvalidArgumentError(absl::StrCat(file.path, ":", line, ": ", reason_));
       }
     } else if (row_ == capacity_) {
-      RETURN_IF_ERROR(EmitBatch(false));
-      RETURN_IF_ERROR(StartBatch());
+      RETURN_IF_ERROR(CheckPendingRows());
+      if (row_ == capacity_) {  // Skipped rows leave room to fill first.
+        RETURN_IF_ERROR(EmitBatch(false));
+        RETURN_IF_ERROR(StartBatch());
+      }
     }
     p = next;
   }
@@ -519,7 +528,7 @@ bool BlockParser::ParseRowSlow(const FileSchema& file, const char* begin, const 
     if (targets[f] != kIgnore && !ParseField(targets[f], p, q)) return false;
     p = q + 1;
   }
-  return ValidateAndTransform();
+  return AcceptRow();
 }
 
 bool BlockParser::ParseField(int target, const char* begin, const char* end) {
@@ -562,21 +571,45 @@ bool BlockParser::ParseField(int target, const char* begin, const char* end) {
   return true;
 }
 
-bool BlockParser::ValidateAndTransform() {
-  // Rows are validated one by one (a bad row must be skipped or reported with
-  // its line), but transformed a whole batch at a time in EmitBatch, where
-  // transform/'s columnar kernel is several times cheaper per row.
-  absl::Status status = transform::ValidateRow(layout_, view_, row_);
-  if (status.ok()) {
-    ++row_;
-    return true;
+bool BlockParser::AcceptRow() {
+  row_offsets_[row_] = line_offset_;
+  ++row_;
+  return true;
+}
+
+absl::Status BlockParser::CheckPendingRows() {
+  if (checked_ == row_) return absl::OkStatus();
+  // One column-by-column pass over the new rows: cheap when all are valid.
+  if (transform::ValidateRange(layout_, view_, checked_, row_).ok()) {
+    checked_ = row_;
+    return absl::OkStatus();
   }
-  // transform/ names the row inside the batch; the caller names the line.
-  reason_ = std::string(status.message());
-  const std::string row_text = absl::StrCat("' row ", row_, ": ");
-  const size_t at = reason_.find(row_text);
-  if (at != std::string::npos) reason_.replace(at, row_text.size(), "': ");
-  return false;
+  size_t kept = checked_;
+  for (size_t row = checked_; row < row_; ++row) {
+    const absl::Status status = transform::ValidateRow(layout_, view_, row);
+    if (status.ok()) {
+      if (kept != row) {
+        CopyRow(*batch_, row, batch_, kept);
+        row_offsets_[kept] = row_offsets_[row];
+      }
+      ++kept;
+      continue;
+    }
+    if (policy_ == BadRowPolicy::kSkip) {
+      ++bad_rows_;
+      continue;
+    }
+    row_ = checked_ = kept;  // The rows before the bad one are still emitted.
+    // transform/ names the row inside the batch; the line is named here.
+    std::string reason(status.message());
+    const std::string row_text = absl::StrCat("' row ", row, ": ");
+    const size_t at = reason.find(row_text);
+    if (at != std::string::npos) reason.replace(at, row_text.size(), "': ");
+    ASSIGN_OR_RETURN(int64_t line, LineNumberAt(*file_, row_offsets_[row]));
+    return absl::InvalidArgumentError(absl::StrCat(file_->path, ":", line, ": ", reason));
+  }
+  row_ = checked_ = kept;
+  return absl::OkStatus();
 }
 
 absl::Status BlockParser::StartBatch() {
@@ -598,10 +631,13 @@ absl::Status BlockParser::StartBatch() {
     }
   }
   row_ = 0;
+  checked_ = 0;
   return absl::OkStatus();
 }
 
 absl::Status BlockParser::EmitBatch(bool last) {
+  // Normally a no-op; after an I/O error it keeps unchecked rows out.
+  const absl::Status checked = CheckPendingRows();
   if (transformer_ != nullptr && row_ > 0) {
     RETURN_IF_ERROR(transformer_->TransformRange(view_, 0, row_,
                                                  batch_->features.dense.data(),
@@ -612,7 +648,8 @@ absl::Status BlockParser::EmitBatch(bool last) {
   batch_ = nullptr;
   const int64_t bad_rows = bad_rows_;
   bad_rows_ = 0;
-  return (*emit_)(batch, bad_rows, last);
+  RETURN_IF_ERROR((*emit_)(batch, bad_rows, last));
+  return checked;
 }
 
 }  // namespace skewfree::training::internal

@@ -99,7 +99,13 @@ class BlockParser {
   // One line without its ending, field by field, then validated.
   bool ParseRowSlow(const FileSchema& file, const char* begin, const char* end);
   bool ParseField(int target, const char* begin, const char* end);
-  bool ValidateAndTransform();
+  // Takes the parsed row `row_` into the batch. Its values are validated
+  // later, for the whole batch at once, by CheckPendingRows.
+  bool AcceptRow();
+  // Validates rows [checked_, row_) column by column. A bad row is skipped
+  // (kSkip: the rows after it move up) or ends the item (kFail: the rows
+  // before it stay, "path:line: reason" is returned).
+  absl::Status CheckPendingRows();
   absl::Status StartBatch();
   absl::Status EmitBatch(bool last);
 
@@ -117,7 +123,11 @@ class BlockParser {
   transform::RawBatchView view_;  // Over batch_'s buffers.
   std::vector<float*> floats_;    // Per spec column: batch_ buffers, or null.
   std::vector<int64_t*> ints_;
+  const FileSchema* file_ = nullptr;  // The file being parsed.
+  int64_t line_offset_ = 0;           // Where the line being parsed starts.
+  std::vector<int64_t> row_offsets_;  // Per row of the batch: its line's offset.
   size_t row_ = 0;
+  size_t checked_ = 0;  // Rows [0, checked_) of the batch are validated.
   int64_t bad_rows_ = 0;
   int64_t bytes_ = 0;
   std::string reason_;

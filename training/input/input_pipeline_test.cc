@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/humidity_rows.h"
@@ -290,6 +291,52 @@ TEST_F(InputPipelineTest, SkipPolicyCountsEveryBadRow) {
   ASSERT_THAT(stats, IsOk());
   EXPECT_EQ(stats->rows, 2);
   EXPECT_EQ(stats->bad_rows, 4);
+}
+
+TEST_F(InputPipelineTest, AnEarlierBadValueIsReportedBeforeALaterParseError) {
+  // Values are validated a batch at a time, parsing a line at a time: the
+  // bad hour on line 3 must still win over the unparsable line 5.
+  const std::string path = dir_.Join("a.csv");
+  WriteText(path, "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\n1,2,24,4,5\n"
+                  "1,2,3,4,5\nabc,2,3,4,5\n");
+  EXPECT_THAT(FirstError(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       path + ":3: column 'hour': value 24 is outside the buckets [0, 24)"));
+}
+
+TEST_F(InputPipelineTest, SkippedValuesKeepTheOtherRowsInOrder) {
+  // Bad values scattered through full batches: every good row arrives, in
+  // file order, with its own features.
+  std::string text = "beta1,beta2,hour,humidity,weekday\n";
+  std::vector<Row> expected;
+  for (int i = 0; i < 50; ++i) {
+    const bool bad = i % 7 == 3;
+    const int hour = bad ? 24 + i : i % 24;
+    text += absl::StrCat(i, ",", -i, ",", hour, ",", i * 2, ",", i % 7, "\n");
+    if (!bad) {
+      expected.emplace_back(static_cast<float>(i), static_cast<float>(-i), hour, i % 7,
+                            static_cast<float>(i * 2));
+    }
+  }
+  WriteText(dir_.Join("a.csv"), text);
+  auto pipeline = Make({.patterns = dir_.Join("a.csv"), .batch_size = 4,
+                        .bad_rows = BadRowPolicy::kSkip});
+  ASSERT_THAT(pipeline, IsOk());
+  std::vector<Row> rows;
+  Batch batch;
+  while (true) {
+    absl::StatusOr<bool> more = (*pipeline)->Next(&batch);
+    ASSERT_THAT(more, IsOk());
+    if (!*more) break;
+    for (size_t i = 0; i < batch.num_rows(); ++i) {
+      // The features are those of this very row.
+      EXPECT_EQ(batch.features.active_row(i)[0],
+                2 + batch.rows.columns[3].ints[i] * 24 + batch.rows.columns[2].ints[i]);
+    }
+    AppendRows(batch, &rows);
+  }
+  EXPECT_EQ(rows, expected);
+  EXPECT_EQ((*pipeline)->bad_rows(), 7);
 }
 
 TEST_F(InputPipelineTest, EpochsEndWithAShortBatch) {
