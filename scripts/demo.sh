@@ -48,7 +48,7 @@ done
 "$bin/skewfree-client" --target="$target" health
 "$bin/skewfree-client" --target="$target" metadata
 
-echo "== 5. predict the lecture's row, and a row inside a special slot"
+echo "== 5. predict the lecture's row (Saturday 16 h, a special slot) and the same betas on Thursday 16 h (no slot)"
 "$bin/skewfree-client" --target="$target" predict --beta1=1.234 --beta2=1.234 --weekday=5 --hour=16
 "$bin/skewfree-client" --target="$target" predict --beta1=1.234 --beta2=1.234 --weekday=3 --hour=16
 
