@@ -39,7 +39,7 @@ ABSL_FLAG(int, rounds, 3,
 namespace {
 
 using skewfree::client::LoadResult;
-using skewfree::testing::Subprocess;
+using skewfree_testing::Subprocess;
 
 struct Target {
   std::string name;
@@ -142,10 +142,10 @@ absl::Status Compare(const Target& empty, const Target& real, int concurrency, i
 double Micros(absl::Duration d) { return absl::ToDoubleMicroseconds(d); }
 
 int Run() {
-  skewfree::testing::TempDir dir;
+  skewfree_testing::TempDir dir;
   const std::string bin = SKEWFREE_BIN_DIR;
   if (absl::StatusOr<int64_t> v = skewfree::model::WriteBundle(
-          dir.Join("repo/humidity"), skewfree::testing::HumidityBundle());
+          dir.Join("repo/humidity"), skewfree_testing::HumidityBundle());
       !v.ok()) {
     std::cerr << v.status() << "\n";
     return 1;
@@ -196,8 +196,8 @@ int Run() {
                  met ? "ok    " : "MISSED");
     absl::PrintF("   %.1f, %.1f\n", base_cpu_us, ours_cpu_us);
   }
-  const int64_t rss_kb = skewfree::testing::PeakRssKb(real->process->pid());
-  const int64_t empty_rss_kb = skewfree::testing::PeakRssKb(empty->process->pid());
+  const int64_t rss_kb = skewfree_testing::PeakRssKb(real->process->pid());
+  const int64_t empty_rss_kb = skewfree_testing::PeakRssKb(empty->process->pid());
   const bool rss_met = rss_kb > 0 && rss_kb < 64 * 1024;
   absl::PrintF("server peak RSS (VmHWM): %.1f MB (empty handler %.1f MB), target < 64 MB %s\n",
                rss_kb / 1024.0, empty_rss_kb / 1024.0, rss_met ? "ok" : "MISSED");

@@ -19,20 +19,20 @@ const RawColumns& Pool() {
   static const RawColumns* pool = [] {
     std::mt19937_64 random(42);
     std::uniform_real_distribution<float> beta(-5.0f, 5.0f);
-    std::vector<skewfree::testing::HumidityRow> rows;
+    std::vector<skewfree_testing::HumidityRow> rows;
     for (size_t i = 0; i < kPoolRows; ++i) {
       rows.push_back({beta(random), beta(random), static_cast<int64_t>(random() % 24),
                       static_cast<int64_t>(random() % 7)});
     }
-    return new RawColumns(skewfree::testing::ToColumns(rows));
+    return new RawColumns(skewfree_testing::ToColumns(rows));
   }();
   return *pool;
 }
 
 const Transformer& HumidityTransformer() {
   static const Transformer* transformer = new Transformer(
-      Transformer::Create(skewfree::testing::HumiditySpec(),
-                          skewfree::testing::HumidityState()).value());
+      Transformer::Create(skewfree_testing::HumiditySpec(),
+                          skewfree_testing::HumidityState()).value());
   return *transformer;
 }
 

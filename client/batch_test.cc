@@ -9,8 +9,8 @@
 namespace skewfree::client {
 namespace {
 
-using ::skewfree::testing::IsOk;
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::IsOk;
+using ::skewfree_testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 

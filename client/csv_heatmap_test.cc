@@ -10,8 +10,8 @@
 namespace skewfree::client {
 namespace {
 
-using ::skewfree::testing::IsOk;
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::IsOk;
+using ::skewfree_testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -26,14 +26,14 @@ inference::ModelMetadataResponse Metadata() {
   return metadata;
 }
 
-std::string WriteCsv(const testing::TempDir& dir, const std::string& text) {
+std::string WriteCsv(const skewfree_testing::TempDir& dir, const std::string& text) {
   const std::string path = dir.Join("rows.csv");
   std::ofstream(path) << text;
   return path;
 }
 
 TEST(CsvBatchTest, PicksInputsByNameAndKeepsOtherColumns) {
-  testing::TempDir dir;
+  skewfree_testing::TempDir dir;
   const std::string path = WriteCsv(dir, "hour,label,beta1\n3,x,1.5\n23,y,-2\n");
   absl::StatusOr<CsvTable> table = ReadCsv(path, *InputColumns(Metadata()));
   ASSERT_THAT(table, IsOk());
@@ -48,7 +48,7 @@ TEST(CsvBatchTest, PicksInputsByNameAndKeepsOtherColumns) {
 }
 
 TEST(CsvBatchTest, AcceptsCrlfLines) {
-  testing::TempDir dir;
+  skewfree_testing::TempDir dir;
   absl::StatusOr<CsvTable> table =
       ReadCsv(WriteCsv(dir, "beta1,hour\r\n1.5,3\r\n"), *InputColumns(Metadata()));
   ASSERT_THAT(table, IsOk());
@@ -57,7 +57,7 @@ TEST(CsvBatchTest, AcceptsCrlfLines) {
 }
 
 TEST(CsvBatchTest, ErrorsNameFileLineColumnAndValue) {
-  testing::TempDir dir;
+  skewfree_testing::TempDir dir;
   const auto inputs = *InputColumns(Metadata());
   EXPECT_THAT(ReadCsv(WriteCsv(dir, "beta1\n1\n"), inputs),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lacks the input column 'hour'")));

@@ -1,8 +1,8 @@
 // A small client for applications: connect once, send raw rows, get the
 // predictions and the version that answered.
 //
-//   ASSIGN_OR_RETURN(auto client, PredictionClient::Create({}));
-//   ASSIGN_OR_RETURN(Prediction p, client->Predict("humidity", rows));
+//   SKEWFREE_ASSIGN_OR_RETURN(auto client, PredictionClient::Create({}));
+//   SKEWFREE_ASSIGN_OR_RETURN(Prediction p, client->Predict("humidity", rows));
 #ifndef SKEWFREE_CLIENT_PREDICTION_CLIENT_H_
 #define SKEWFREE_CLIENT_PREDICTION_CLIENT_H_
 

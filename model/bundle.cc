@@ -13,11 +13,19 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
-#include "model/file_util.h"
-#include "transform/status_macros.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 
 namespace skewfree::model {
 namespace {
+
+using ::skewfree::common::ListNumberedDirectories;
+using ::skewfree::common::ReadFile;
+using ::skewfree::common::RemoveTree;
+using ::skewfree::common::RenameNoReplace;
+using ::skewfree::common::Sha256Hex;
+using ::skewfree::common::SyncDirectory;
+using ::skewfree::common::WriteFileSynced;
 
 absl::Status Annotate(const absl::Status& status, absl::string_view prefix) {
   return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
@@ -34,11 +42,11 @@ absl::Status WriteVersionDirectory(const std::string& dir, const v1::Bundle& bun
   std::error_code error;
   std::filesystem::create_directory(dir, error);
   if (error) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
-  RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kBundleFile), serialized));
-  RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kChecksumFile),
+  SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kBundleFile), serialized));
+  SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kChecksumFile),
                                   absl::StrCat(Sha256Hex(serialized), "\n")));
-  RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kSpecCopyFile), spec_text));
-  RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kMetadataCopyFile), metadata_text));
+  SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kSpecCopyFile), spec_text));
+  SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kMetadataCopyFile), metadata_text));
   return SyncDirectory(dir);
 }
 
@@ -67,7 +75,7 @@ absl::StatusOr<std::shared_ptr<const Bundle>> Bundle::FromProto(v1::Bundle proto
     return absl::FailedPreconditionError(
         absl::StrCat("bundle spec/state: ", transformer.status().message()));
   }
-  ASSIGN_OR_RETURN(LinearModel model,
+  SKEWFREE_ASSIGN_OR_RETURN(LinearModel model,
                    LinearModel::FromProto(proto.model(), transformer->layout()));
   return std::shared_ptr<const Bundle>(
       new Bundle(std::move(proto), *std::move(transformer), std::move(model)));
@@ -76,8 +84,8 @@ absl::StatusOr<std::shared_ptr<const Bundle>> Bundle::FromProto(v1::Bundle proto
 absl::StatusOr<std::shared_ptr<const Bundle>> Bundle::Load(const std::string& dir) {
   const std::string bundle_path = absl::StrCat(dir, "/", kBundleFile);
   const std::string checksum_path = absl::StrCat(dir, "/", kChecksumFile);
-  ASSIGN_OR_RETURN(std::string serialized, ReadFile(bundle_path));
-  ASSIGN_OR_RETURN(std::string checksum, ReadFile(checksum_path));
+  SKEWFREE_ASSIGN_OR_RETURN(std::string serialized, ReadFile(bundle_path));
+  SKEWFREE_ASSIGN_OR_RETURN(std::string checksum, ReadFile(checksum_path));
   const std::string expected(absl::StripAsciiWhitespace(checksum));
   const std::string actual = Sha256Hex(serialized);
   if (expected != actual) {
@@ -109,7 +117,7 @@ absl::Status Bundle::Predict(const transform::RawBatchView& rows,
     return absl::InvalidArgumentError(absl::StrCat(
         "output has ", out.size(), " slots for ", rows.num_rows, " rows"));
   }
-  RETURN_IF_ERROR(transform::ValidateColumns(transformer_.layout(), rows));
+  SKEWFREE_RETURN_IF_ERROR(transform::ValidateColumns(transformer_.layout(), rows));
   const int num_dense = transformer_.num_dense();
   const int num_active = transformer_.num_active();
   // Chunks of rows keep the compact features in cache (and on the stack for
@@ -120,7 +128,7 @@ absl::Status Bundle::Predict(const transform::RawBatchView& rows,
   absl::InlinedVector<int32_t, kMaxChunk * 2> active(chunk * num_active);
   for (size_t begin = 0; begin < rows.num_rows; begin += chunk) {
     const size_t end = std::min(rows.num_rows, begin + chunk);
-    RETURN_IF_ERROR(
+    SKEWFREE_RETURN_IF_ERROR(
         transformer_.TransformRange(rows, begin, end, dense.data(), active.data()));
     for (size_t row = begin; row < end; ++row) {
       const size_t i = row - begin;
@@ -149,12 +157,12 @@ absl::StatusOr<int64_t> WriteBundle(const std::string& model_dir, v1::Bundle bun
   std::mt19937_64 random(std::random_device{}());
   for (int attempt = 0; attempt < 100; ++attempt) {
     if (!fixed_version) {
-      ASSIGN_OR_RETURN(std::vector<int64_t> versions, ListNumberedDirectories(model_dir));
+      SKEWFREE_ASSIGN_OR_RETURN(std::vector<int64_t> versions, ListNumberedDirectories(model_dir));
       metadata->set_version(versions.empty() ? 1 : versions.back() + 1);
     }
     // Validate what we are about to publish: a bundle we could not load is
     // never written.
-    RETURN_IF_ERROR(Bundle::FromProto(bundle).status());
+    SKEWFREE_RETURN_IF_ERROR(Bundle::FromProto(bundle).status());
     const std::string final_dir = absl::StrCat(model_dir, "/", metadata->version());
     const std::string temp_dir = absl::StrCat(model_dir, "/.tmp-", metadata->version(),
                                               "-", ::getpid(), "-", random());
@@ -169,7 +177,7 @@ absl::StatusOr<int64_t> WriteBundle(const std::string& model_dir, v1::Bundle bun
 }
 
 absl::StatusOr<v1::FeatureSpec> LoadFeatureSpecFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  SKEWFREE_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   absl::StatusOr<v1::FeatureSpec> spec = transform::ParseFeatureSpec(text);
   if (!spec.ok()) return Annotate(spec.status(), path);
   return spec;

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
@@ -14,10 +14,15 @@
 namespace skewfree::model {
 namespace {
 
-using ::skewfree::testing::HumidityBundle;
-using ::skewfree::testing::StatusIs;
-using ::skewfree::testing::TempDir;
-using ::skewfree::testing::ToColumns;
+using ::skewfree::common::ListNumberedDirectories;
+using ::skewfree::common::ReadFile;
+using ::skewfree::common::Sha256Hex;
+using ::skewfree::common::WriteFileAtomically;
+
+using ::skewfree_testing::HumidityBundle;
+using ::skewfree_testing::StatusIs;
+using ::skewfree_testing::TempDir;
+using ::skewfree_testing::ToColumns;
 using ::testing::HasSubstr;
 
 const transform::RawColumns& SomeRows() {

@@ -8,8 +8,8 @@
 namespace skewfree::model {
 namespace {
 
-using ::skewfree::testing::HumidityBundle;
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::HumidityBundle;
+using ::skewfree_testing::StatusIs;
 using ::testing::HasSubstr;
 
 TEST(LinearModelTest, PredictsBiasPlusDenseTermsPlusActiveWeights) {

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::server {
 namespace {
@@ -148,8 +148,8 @@ absl::Status AddInput(const ModelInferRequest& request, int i,
         absl::StrCat("input '", input.name(), "' appears more than once"));
   }
   ValueType type = ValueType::kFloat32;
-  RETURN_IF_ERROR(CheckDatatype(input, layout, *column, &type));
-  ASSIGN_OR_RETURN(const int64_t input_rows, RowsFromShape(input));
+  SKEWFREE_RETURN_IF_ERROR(CheckDatatype(input, layout, *column, &type));
+  SKEWFREE_ASSIGN_OR_RETURN(const int64_t input_rows, RowsFromShape(input));
   if (input_rows > max_batch) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "input '", input.name(), "' has ", input_rows, " rows, more than the ",
@@ -182,7 +182,7 @@ absl::Status BuildRawBatchView(const ModelInferRequest& request,
   batch->columns.assign(static_cast<size_t>(layout.num_columns()), transform::ColumnView());
   int64_t rows = -1;
   for (int i = 0; i < request.inputs_size(); ++i) {
-    RETURN_IF_ERROR(AddInput(request, i, layout, max_batch, raw, &rows, batch));
+    SKEWFREE_RETURN_IF_ERROR(AddInput(request, i, layout, max_batch, raw, &rows, batch));
   }
   for (int c = 0; c < layout.num_columns(); ++c) {
     if (batch->columns[c].empty()) {
@@ -226,7 +226,7 @@ absl::Status PredictIntoResponse(const model::Bundle& bundle,
     return bundle.Predict(batch, absl::MakeSpan(reinterpret_cast<float*>(bytes->data()), rows));
   }
   std::vector<float> values(rows);  // Never seen in practice: malloc aligns.
-  RETURN_IF_ERROR(bundle.Predict(batch, absl::MakeSpan(values)));
+  SKEWFREE_RETURN_IF_ERROR(bundle.Predict(batch, absl::MakeSpan(values)));
   std::memcpy(bytes->data(), values.data(), bytes->size());
   return absl::OkStatus();
 }

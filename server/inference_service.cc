@@ -7,7 +7,7 @@
 #include "google/protobuf/arena.h"
 #include "server/infer_request.h"
 #include "server/status_util.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::server {
 namespace {
@@ -80,13 +80,13 @@ absl::Status InferenceService::Infer(const RepositorySnapshot& snapshot,
                                      inference::ModelInferResponse* response,
                                      const ServedModel** model, const ServedVersion** served,
                                      size_t* rows) const {
-  RETURN_IF_ERROR(
+  SKEWFREE_RETURN_IF_ERROR(
       Resolve(snapshot, request.model_name(), request.model_version(), model, served));
   const model::Bundle& bundle = *(*served)->bundle;
   const transform::FeatureLayout& layout = bundle.transformer().layout();
   transform::RawBatchView batch;
-  RETURN_IF_ERROR(BuildRawBatchView(request, layout, options_.max_batch, &batch));
-  RETURN_IF_ERROR(CheckRequestedOutputs(request, layout));
+  SKEWFREE_RETURN_IF_ERROR(BuildRawBatchView(request, layout, options_.max_batch, &batch));
+  SKEWFREE_RETURN_IF_ERROR(CheckRequestedOutputs(request, layout));
   // A call that waited past its deadline is not worth computing.
   if (context->deadline() < std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("deadline passed before inference");
@@ -180,7 +180,7 @@ absl::Status InferenceService::FillModelMetadata(
   const std::shared_ptr<const RepositorySnapshot> snapshot = versions_->snapshot();
   const ServedModel* model = nullptr;
   const ServedVersion* served = nullptr;
-  RETURN_IF_ERROR(Resolve(*snapshot, request.name(), request.version(), &model, &served));
+  SKEWFREE_RETURN_IF_ERROR(Resolve(*snapshot, request.name(), request.version(), &model, &served));
   response->set_name(model->name);
   for (const auto& version : model->versions) {
     response->add_versions(version->version_string);

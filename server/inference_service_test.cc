@@ -19,12 +19,12 @@ namespace {
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::BundleWithBias;
-using testing::RawRequest;
-using testing::SomeRows;
-using testing::TypedRequest;
+using ::skewfree_testing::BundleWithBias;
+using ::skewfree_testing::RawRequest;
+using ::skewfree_testing::SomeRows;
+using ::skewfree_testing::TypedRequest;
 
-class InferenceServiceTest : public testing::ServerFixture {
+class InferenceServiceTest : public ::skewfree_testing::ServerFixture {
  protected:
   void SetUp() override {
     ASSERT_TRUE(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(20)).ok());
@@ -266,7 +266,7 @@ TEST_F(InferenceServiceTest, ModelReady) {
   EXPECT_EQ(ready("nope", "", &answer), grpc::StatusCode::NOT_FOUND);
 }
 
-class NotLoadedTest : public testing::ServerFixture {};
+class NotLoadedTest : public ::skewfree_testing::ServerFixture {};
 
 TEST_F(NotLoadedTest, ListedModelWithoutVersionIsUnavailable) {
   StartServer([](Server::Options* options) { options->versions.models = {"humidity"}; });
@@ -276,7 +276,7 @@ TEST_F(NotLoadedTest, ListedModelWithoutVersionIsUnavailable) {
   EXPECT_THAT(status.error_message(), HasSubstr("'humidity' has no version loaded"));
 }
 
-class MessageSizeTest : public testing::ServerFixture {};
+class MessageSizeTest : public ::skewfree_testing::ServerFixture {};
 
 TEST_F(MessageSizeTest, LargerThanMaxMessageBytesIsResourceExhausted) {
   ASSERT_TRUE(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(20)).ok());

@@ -11,8 +11,8 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
-#include "model/file_util.h"
-#include "transform/status_macros.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 
 namespace skewfree::server {
 namespace {
@@ -38,11 +38,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
           ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
           : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.private_key, model::ReadFile(options.tls_key_file));
-  ASSIGN_OR_RETURN(pair.cert_chain, model::ReadFile(options.tls_cert_file));
+  SKEWFREE_ASSIGN_OR_RETURN(pair.private_key, common::ReadFile(options.tls_key_file));
+  SKEWFREE_ASSIGN_OR_RETURN(pair.cert_chain, common::ReadFile(options.tls_cert_file));
   ssl.pem_key_cert_pairs.push_back(std::move(pair));
   if (!options.tls_client_ca_file.empty()) {
-    ASSIGN_OR_RETURN(ssl.pem_root_certs, model::ReadFile(options.tls_client_ca_file));
+    SKEWFREE_ASSIGN_OR_RETURN(ssl.pem_root_certs, common::ReadFile(options.tls_client_ca_file));
   }
   return grpc::SslServerCredentials(ssl);
 }
@@ -66,25 +66,25 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
     return absl::InvalidArgumentError("max batch and max message bytes must be positive");
   }
   std::unique_ptr<Server> server(new Server());
-  ASSIGN_OR_RETURN(server->metrics_, ServerMetrics::Create());
+  SKEWFREE_ASSIGN_OR_RETURN(server->metrics_, ServerMetrics::Create());
   VersionManager::Options versions = options.versions;
   versions.metrics = server->metrics_.get();
   Server* raw = server.get();
   versions.on_publish = [raw](const RepositorySnapshot& snapshot) {
     raw->UpdateHealth(snapshot);
   };
-  ASSIGN_OR_RETURN(server->versions_, VersionManager::Create(std::move(versions)));
+  SKEWFREE_ASSIGN_OR_RETURN(server->versions_, VersionManager::Create(std::move(versions)));
   server->service_ = std::make_unique<InferenceService>(
       options.inference, server->versions_.get(), server->metrics_.get());
-  RETURN_IF_ERROR(server->StartGrpc(options));
+  SKEWFREE_RETURN_IF_ERROR(server->StartGrpc(options));
   server->UpdateHealth(*server->versions_->snapshot());
-  RETURN_IF_ERROR(server->StartMetrics(options));
+  SKEWFREE_RETURN_IF_ERROR(server->StartMetrics(options));
   server->versions_->Start();
   return server;
 }
 
 absl::Status Server::StartGrpc(const Options& options) {
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+  SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeCredentials(options));
   // Both are process-wide switches read when the builder is made.
   grpc::EnableDefaultHealthCheckService(true);

@@ -22,7 +22,7 @@
 #include "gtest/gtest.h"
 #include "inference/grpc_service.grpc.pb.h"
 #include "model/bundle.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "server/server_test_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/http_get.h"
@@ -34,16 +34,16 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using skewfree::testing::IsOk;
-using skewfree::testing::StatusIs;
-using testing::HealthCheck;
-using skewfree::testing::TempDir;
-using testing::BundleWithBias;
-using testing::ServerFixture;
-using testing::RawFloats;
-using testing::RawRequest;
-using testing::SomeRows;
-using testing::TypedRequest;
+using skewfree_testing::IsOk;
+using skewfree_testing::StatusIs;
+using ::skewfree_testing::HealthCheck;
+using skewfree_testing::TempDir;
+using ::skewfree_testing::BundleWithBias;
+using ::skewfree_testing::ServerFixture;
+using ::skewfree_testing::RawFloats;
+using ::skewfree_testing::RawRequest;
+using ::skewfree_testing::SomeRows;
+using ::skewfree_testing::TypedRequest;
 
 
 class ServerTest : public ServerFixture {
@@ -159,7 +159,7 @@ TEST_F(ServerTest, RemovedModelVersionTurnsHealthNotServing) {
   ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
   StartServer();
   EXPECT_EQ(HealthCheck(channel_, "humidity"), kServing);
-  ASSERT_THAT(model::RemoveTree(repo_.Join("humidity/1")), IsOk());
+  ASSERT_THAT(common::RemoveTree(repo_.Join("humidity/1")), IsOk());
   server_->Rescan();
   EXPECT_TRUE(Eventually([&] { return HealthCheck(channel_, "humidity") == kNotServing; }));
   EXPECT_EQ(HealthCheck(channel_, ""), kNotServing);
@@ -256,7 +256,7 @@ TEST_F(ServerTest, MetricsAreExposed) {
   EXPECT_FALSE(Infer(bad, &response).ok());
 
   const std::string text =
-      skewfree::testing::HttpGet(server_->metrics_port(), "/metrics").value_or("");
+      skewfree_testing::HttpGet(server_->metrics_port(), "/metrics").value_or("");
   for (const char* line : {
            "skewfree_requests_total{code=\"OK\",model=\"humidity\",version=\"1\"} 1",
            "skewfree_requests_total{code=\"INVALID_ARGUMENT\",model=\"humidity\",version=\"1\"} 1",
@@ -273,7 +273,7 @@ TEST_F(ServerTest, MetricsAreExposed) {
 }
 
 TEST(ServerOptionsTest, BadTlsAndPortOptionsAreRejected) {
-  skewfree::testing::TempDir repo;
+  skewfree_testing::TempDir repo;
   Server::Options options;
   options.address = "127.0.0.1";
   options.port = 0;

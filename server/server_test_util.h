@@ -21,13 +21,13 @@
 #include "tests/humidity_rows.h"
 #include "tests/temp_dir.h"
 
-namespace skewfree::server::testing {
+namespace skewfree_testing {
 
-using skewfree::testing::HumidityRow;
+using skewfree_testing::HumidityRow;
 
 // The humidity bundle with a bias that tells versions apart.
-inline v1::Bundle BundleWithBias(double bias) {
-  v1::Bundle bundle = skewfree::testing::HumidityBundle();
+inline skewfree::v1::Bundle BundleWithBias(double bias) {
+  skewfree::v1::Bundle bundle = skewfree_testing::HumidityBundle();
   bundle.mutable_model()->set_bias(bias);
   return bundle;
 }
@@ -143,8 +143,8 @@ inline int HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
 class ServerFixture : public ::testing::Test {
  protected:
   // Test defaults, then `customize` may change any option.
-  void StartServer(const std::function<void(Server::Options*)>& customize = nullptr) {
-    Server::Options options;
+  void StartServer(const std::function<void(skewfree::server::Server::Options*)>& customize = nullptr) {
+    skewfree::server::Server::Options options;
     options.address = "127.0.0.1";
     options.port = 0;
     options.metrics_port = -1;  // Its shutdown costs 2 s; only metrics tests use it.
@@ -152,7 +152,7 @@ class ServerFixture : public ::testing::Test {
     options.versions.repository = repo_.path();
     options.versions.poll_interval = absl::Hours(1);  // Tests rescan by hand.
     if (customize) customize(&options);
-    absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(options);
+    absl::StatusOr<std::unique_ptr<skewfree::server::Server>> server = skewfree::server::Server::Create(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(server_->grpc_endpoint(),
@@ -167,23 +167,23 @@ class ServerFixture : public ::testing::Test {
     return stub_->ModelInfer(&context, request, response);
   }
 
-  std::vector<float> InProcess(const v1::Bundle& proto,
+  std::vector<float> InProcess(const skewfree::v1::Bundle& proto,
                                const std::vector<HumidityRow>& rows) {
-    v1::Bundle copy = proto;
+    skewfree::v1::Bundle copy = proto;
     copy.mutable_metadata()->set_version(1);
-    auto bundle = model::Bundle::FromProto(copy).value();
-    transform::RawColumns columns = skewfree::testing::ToColumns(rows);
+    auto bundle = skewfree::model::Bundle::FromProto(copy).value();
+    skewfree::transform::RawColumns columns = skewfree_testing::ToColumns(rows);
     std::vector<float> out(rows.size());
     EXPECT_TRUE(bundle->Predict(columns.View(), absl::MakeSpan(out)).ok());
     return out;
   }
 
-  skewfree::testing::TempDir repo_;
-  std::unique_ptr<Server> server_;
+  skewfree_testing::TempDir repo_;
+  std::unique_ptr<skewfree::server::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
 };
 
-}  // namespace skewfree::server::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_SERVER_SERVER_TEST_UTIL_H_

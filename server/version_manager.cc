@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "transform/raw_batch.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::server {
 namespace {
@@ -29,7 +29,7 @@ absl::Status WarmUp(const model::Bundle& bundle) {
         : transform::ColumnView(&kZeroInt, transform::ValueType::kInt64));
   }
   float prediction = 0.0f;
-  RETURN_IF_ERROR(bundle.Predict(row, absl::MakeSpan(&prediction, 1)));
+  SKEWFREE_RETURN_IF_ERROR(bundle.Predict(row, absl::MakeSpan(&prediction, 1)));
   if (!std::isfinite(prediction)) {
     return absl::FailedPreconditionError(
         absl::StrCat("warm-up prediction is not finite: ", prediction));
@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<VersionManager>> VersionManager::Create(Options o
     }
   }
   auto manager = std::unique_ptr<VersionManager>(new VersionManager(std::move(options)));
-  RETURN_IF_ERROR(manager->ScanOnce());
+  SKEWFREE_RETURN_IF_ERROR(manager->ScanOnce());
   return manager;
 }
 
@@ -143,7 +143,7 @@ absl::StatusOr<std::vector<std::string>> VersionManager::ModelNames() const {
 
 absl::Status VersionManager::ScanOnce() {
   absl::MutexLock scan_lock(&scan_mu_);
-  ASSIGN_OR_RETURN(std::vector<std::string> names, ModelNames());
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> names, ModelNames());
   const std::shared_ptr<const RepositorySnapshot> current = snapshot();
   auto next = std::make_shared<RepositorySnapshot>();
   bool changed = current->models.size() != names.size();
@@ -170,7 +170,7 @@ std::shared_ptr<const ServedModel> VersionManager::ScanModel(
     const std::string& name, const std::shared_ptr<const ServedModel>& current) {
   ModelMetrics* metrics = options_.metrics->ForModel(name);
   const std::string model_dir = absl::StrCat(options_.repository, "/", name);
-  absl::StatusOr<std::vector<int64_t>> on_disk = model::ListNumberedDirectories(model_dir);
+  absl::StatusOr<std::vector<int64_t>> on_disk = common::ListNumberedDirectories(model_dir);
   std::vector<int64_t> candidates;  // Newest first.
   if (on_disk.ok()) candidates.assign(on_disk->rbegin(), on_disk->rend());
   const VersionPolicy& policy = PolicyFor(name);

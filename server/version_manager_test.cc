@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/bundle.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "server/server_test_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/status_matchers.h"
@@ -20,10 +20,10 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using skewfree::testing::IsOk;
-using skewfree::testing::StatusIs;
-using skewfree::testing::TempDir;
-using testing::BundleWithBias;
+using skewfree_testing::IsOk;
+using skewfree_testing::StatusIs;
+using skewfree_testing::TempDir;
+using ::skewfree_testing::BundleWithBias;
 
 class VersionManagerTest : public ::testing::Test {
  protected:
@@ -41,7 +41,7 @@ class VersionManagerTest : public ::testing::Test {
   void WriteCorrupt(int64_t version) {
     Write(version);
     const std::string path = absl::StrCat(ModelDir(), "/", version, "/", model::kBundleFile);
-    ASSERT_THAT(model::WriteFileSynced(path, "not a bundle"), IsOk());
+    ASSERT_THAT(common::WriteFileSynced(path, "not a bundle"), IsOk());
   }
 
   std::unique_ptr<VersionManager> Create(const std::string& policy = "latest:1",
@@ -120,7 +120,7 @@ TEST_F(VersionManagerTest, CorruptVersionIsCountedOnceAndTheCurrentOneKeepsServi
   EXPECT_EQ(Loads("failure"), 1);
   // Repaired in place: retried and served.
   const std::string dir = absl::StrCat(ModelDir(), "/2");
-  model::RemoveTree(dir).IgnoreError();
+  common::RemoveTree(dir).IgnoreError();
   Write(2, 30.0);
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), ElementsAre(2));
@@ -140,10 +140,10 @@ TEST_F(VersionManagerTest, RemovedVersionIsUnloaded) {
   Write(2);
   auto manager = Create("latest:2");
   EXPECT_THAT(Served(*manager), ElementsAre(2, 1));
-  ASSERT_THAT(model::RemoveTree(absl::StrCat(ModelDir(), "/2")), IsOk());
+  ASSERT_THAT(common::RemoveTree(absl::StrCat(ModelDir(), "/2")), IsOk());
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), ElementsAre(1));
-  ASSERT_THAT(model::RemoveTree(absl::StrCat(ModelDir(), "/1")), IsOk());
+  ASSERT_THAT(common::RemoveTree(absl::StrCat(ModelDir(), "/1")), IsOk());
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), IsEmpty());
   EXPECT_FALSE(manager->snapshot()->ready());
@@ -195,14 +195,14 @@ TEST_F(VersionManagerTest, InFlightSnapshotSurvivesASwapAndTheOldVersionDiesAfte
   std::weak_ptr<const model::Bundle> old_bundle =
       held->Find("humidity")->versions.front()->bundle;
   Write(2, 30.0);
-  ASSERT_THAT(model::RemoveTree(absl::StrCat(ModelDir(), "/1")), IsOk());
+  ASSERT_THAT(common::RemoveTree(absl::StrCat(ModelDir(), "/1")), IsOk());
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), ElementsAre(2));
   // The request that took the old snapshot still predicts with version 1.
   const ServedVersion* served = held->Find("humidity")->Find("");
   ASSERT_NE(served, nullptr);
   EXPECT_EQ(served->version, 1);
-  transform::RawColumns rows = skewfree::testing::ToColumns(testing::SomeRows(3));
+  transform::RawColumns rows = skewfree_testing::ToColumns(skewfree_testing::SomeRows(3));
   std::vector<float> out(3);
   EXPECT_THAT(served->bundle->Predict(rows.View(), absl::MakeSpan(out)), IsOk());
   EXPECT_FALSE(old_bundle.expired());

@@ -9,8 +9,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using skewfree::testing::IsOk;
-using skewfree::testing::StatusIs;
+using skewfree_testing::IsOk;
+using skewfree_testing::StatusIs;
 
 TEST(VersionPolicyTest, ParsesLatest) {
   absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy("latest:3");

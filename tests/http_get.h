@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 
 // GET http://127.0.0.1:port/path with HTTP/1.0; the body.
 inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
@@ -40,6 +40,6 @@ inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   return response.substr(body + 4);
 }
 
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_TESTS_HTTP_GET_H_

@@ -9,7 +9,7 @@
 #include "transform/feature_layout.h"
 #include "transform/raw_batch.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 
 // Columns in the humidity spec's order: beta1, beta2, hour, weekday.
 struct HumidityRow {
@@ -19,8 +19,8 @@ struct HumidityRow {
   int64_t weekday;
 };
 
-inline transform::RawColumns ToColumns(const std::vector<HumidityRow>& rows) {
-  transform::RawColumns columns;
+inline skewfree::transform::RawColumns ToColumns(const std::vector<HumidityRow>& rows) {
+  skewfree::transform::RawColumns columns;
   columns.columns.resize(4);
   columns.num_rows = rows.size();
   for (const HumidityRow& row : rows) {
@@ -32,16 +32,16 @@ inline transform::RawColumns ToColumns(const std::vector<HumidityRow>& rows) {
   return columns;
 }
 
-inline v1::FeatureSpec HumiditySpec() {
-  return transform::ParseFeatureSpec(transform::HumiditySpecText()).value();
+inline skewfree::v1::FeatureSpec HumiditySpec() {
+  return skewfree::transform::ParseFeatureSpec(skewfree::transform::HumiditySpecText()).value();
 }
 
 // State with beta1 in [-5, 5] and beta2 in [-4, 6].
-inline v1::TransformState HumidityState() {
-  v1::TransformState state;
+inline skewfree::v1::TransformState HumidityState() {
+  skewfree::v1::TransformState state;
   state.set_rows(100);
   for (const char* name : {"beta1", "beta2"}) {
-    v1::NumericStats* stats = state.add_numeric();
+    skewfree::v1::NumericStats* stats = state.add_numeric();
     stats->set_column(name);
     stats->set_count(100);
     const bool first = std::string(name) == "beta1";
@@ -54,14 +54,14 @@ inline v1::TransformState HumidityState() {
 }
 
 // A complete, valid bundle: weights 2*beta1_scaled - beta2_scaled + 0.01*slot.
-inline v1::Bundle HumidityBundle(int64_t version = 0) {
-  v1::Bundle bundle;
+inline skewfree::v1::Bundle HumidityBundle(int64_t version = 0) {
+  skewfree::v1::Bundle bundle;
   bundle.set_format_version(1);
   *bundle.mutable_spec() = HumiditySpec();
   *bundle.mutable_transform_state() = HumidityState();
-  const transform::FeatureLayout layout =
-      transform::FeatureLayout::Create(bundle.spec()).value();
-  v1::LinearModelParams* model = bundle.mutable_model();
+  const skewfree::transform::FeatureLayout layout =
+      skewfree::transform::FeatureLayout::Create(bundle.spec()).value();
+  skewfree::v1::LinearModelParams* model = bundle.mutable_model();
   const std::vector<std::string> names = layout.FeatureNames();
   for (size_t i = 0; i < names.size(); ++i) {
     model->add_feature_names(names[i]);
@@ -73,6 +73,6 @@ inline v1::Bundle HumidityBundle(int64_t version = 0) {
   return bundle;
 }
 
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_TESTS_HUMIDITY_ROWS_H_

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 
 inline const absl::Status& GetStatus(const absl::Status& status) { return status; }
 template <typename T>
@@ -40,6 +40,6 @@ MATCHER(IsOk, "is OK") {
   return status.ok();
 }
 
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_TESTS_STATUS_MATCHERS_H_

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 
 class TempDir {
  public:
@@ -31,6 +31,6 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_TESTS_TEMP_DIR_H_

@@ -9,7 +9,7 @@
 namespace skewfree::training {
 namespace {
 
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::StatusIs;
 
 TEST(AdamTest, SchedulesDecayFromBaseToFinalFraction) {
   AdamOptions options;
@@ -35,7 +35,7 @@ TEST(AdamTest, ParsesScheduleNames) {
 
 TEST(AdamTest, ValidatesOptions) {
   AdamOptions options;
-  EXPECT_THAT(ValidateAdamOptions(options), skewfree::testing::IsOk());
+  EXPECT_THAT(ValidateAdamOptions(options), skewfree_testing::IsOk());
   options.beta1 = 1.0;
   EXPECT_THAT(ValidateAdamOptions(options),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("adam-beta1")));
@@ -70,7 +70,7 @@ TEST(AdamTest, SaveAndRestoreContinueBitIdentically) {
   Adam a(options, 3), b(options, 3);
   std::vector<double> pa = {1, 2, 3}, pb;
   for (int i = 0; i < 10; ++i) a.Step({pa[0], -pa[1], 0.5}, absl::MakeSpan(pa));
-  ASSERT_THAT(b.Restore(a.Save()), skewfree::testing::IsOk());
+  ASSERT_THAT(b.Restore(a.Save()), skewfree_testing::IsOk());
   pb = pa;
   for (int i = 0; i < 10; ++i) {
     a.Step({pa[0], -pa[1], 0.5}, absl::MakeSpan(pa));

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "transform/analyzer.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::training {
 namespace {
@@ -22,13 +22,13 @@ absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& 
                                                 const std::atomic<bool>* stop,
                                                 ScanStats* stats) {
   std::vector<transform::Analyzer> analyzers(options.threads, transform::Analyzer(layout));
-  ASSIGN_OR_RETURN(*stats, ScanFiles(layout, nullptr, options,
+  SKEWFREE_ASSIGN_OR_RETURN(*stats, ScanFiles(layout, nullptr, options,
                                      [&](int worker, const Batch& batch) -> absl::Status {
-                                       RETURN_IF_ERROR(CheckStop(stop));
+                                       SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
                                        return analyzers[worker].Update(batch.rows.View());
                                      }));
   for (size_t i = 1; i < analyzers.size(); ++i) {
-    RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
+    SKEWFREE_RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
   }
   return analyzers[0].Finish();
 }
@@ -58,24 +58,24 @@ absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLay
                                                      const ScanOptions& options,
                                                      const std::atomic<bool>* stop,
                                                      ScanStats* stats) {
-  ASSIGN_OR_RETURN(const transform::Transformer raw,
+  SKEWFREE_ASSIGN_OR_RETURN(const transform::Transformer raw,
                    transform::Transformer::Create(layout.spec(), IdentityState(layout)));
   std::vector<transform::Analyzer> analyzers(options.threads, transform::Analyzer(layout));
   std::vector<NormalEquations> workers(options.threads,
                                        NormalEquations(layout.num_features()));
-  ASSIGN_OR_RETURN(*stats, ScanFiles(layout, &raw, options,
+  SKEWFREE_ASSIGN_OR_RETURN(*stats, ScanFiles(layout, &raw, options,
                                      [&](int worker, const Batch& batch) -> absl::Status {
-                                       RETURN_IF_ERROR(CheckStop(stop));
-                                       RETURN_IF_ERROR(analyzers[worker].Update(batch.rows.View()));
+                                       SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
+                                       SKEWFREE_RETURN_IF_ERROR(analyzers[worker].Update(batch.rows.View()));
                                        workers[worker].Add(batch.features, batch.rows.labels);
                                        return absl::OkStatus();
                                      }));
   for (size_t i = 1; i < workers.size(); ++i) {
-    RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
-    RETURN_IF_ERROR(workers[0].Merge(workers[i]));
+    SKEWFREE_RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
+    SKEWFREE_RETURN_IF_ERROR(workers[0].Merge(workers[i]));
   }
-  ASSIGN_OR_RETURN(v1::TransformState state, analyzers[0].Finish());
-  ASSIGN_OR_RETURN(const transform::Transformer real,
+  SKEWFREE_ASSIGN_OR_RETURN(v1::TransformState state, analyzers[0].Finish());
+  SKEWFREE_ASSIGN_OR_RETURN(const transform::Transformer real,
                    transform::Transformer::Create(layout.spec(), state));
   std::vector<double> scale, offset;
   for (int i = 0; i < real.num_dense(); ++i) {
@@ -83,7 +83,7 @@ absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLay
     scale.push_back(s.constant ? 0.0 : 1.0 / s.divisor);
     offset.push_back(s.constant ? 0.5 : -s.shift / s.divisor);
   }
-  RETURN_IF_ERROR(workers[0].Rescale(scale, offset));
+  SKEWFREE_RETURN_IF_ERROR(workers[0].Rescale(scale, offset));
   return ExactStatistics{std::move(state), std::move(workers[0])};
 }
 

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "model/file_util.h"
-#include "transform/status_macros.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 
 namespace skewfree::training {
 namespace {
@@ -33,7 +33,7 @@ int64_t StepOf(absl::string_view name) {
 
 std::string EncodeCheckpoint(const v1::Checkpoint& checkpoint) {
   const std::string payload = checkpoint.SerializeAsString();
-  return absl::StrCat(kMagic, " ", kCheckpointFormatVersion, " ", model::Sha256Hex(payload),
+  return absl::StrCat(kMagic, " ", kCheckpointFormatVersion, " ", common::Sha256Hex(payload),
                       "\n", payload);
 }
 
@@ -45,14 +45,20 @@ absl::StatusOr<v1::Checkpoint> DecodeCheckpoint(absl::string_view contents,
   }
   const std::vector<absl::string_view> header =
       absl::StrSplit(contents.substr(0, newline), ' ');
-  if (header.size() != 3 || header[0] != kMagic ||
-      header[1] != absl::StrCat(kCheckpointFormatVersion)) {
+  if (header.size() != 3 || header[0] != kMagic) {
     return absl::DataLossError(absl::StrCat(path, ": not a skewfree checkpoint (header '",
                                             contents.substr(0, std::min<size_t>(newline, 80)),
                                             "')"));
   }
+  if (header[1] != absl::StrCat(kCheckpointFormatVersion)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": checkpoint format ", header[1], ", this build reads format ",
+        kCheckpointFormatVersion, " only (format 1 is from skewfree 0.1, before typed save "
+        "points): finish that run with the release that wrote it, or move its ckpt-*.pb "
+        "files away to start over"));
+  }
   const absl::string_view payload = contents.substr(newline + 1);
-  const std::string actual = model::Sha256Hex(payload);
+  const std::string actual = common::Sha256Hex(payload);
   if (actual != header[2]) {
     return absl::DataLossError(absl::StrCat(path, ": checksum mismatch (header says ",
                                             header[2], ", content hashes to ", actual,
@@ -111,9 +117,9 @@ absl::StatusOr<std::vector<std::string>> CheckpointStore::List() const {
 }
 
 absl::Status CheckpointStore::Write(const v1::Checkpoint& checkpoint) {
-  RETURN_IF_ERROR(
-      model::WriteFileAtomically(PathFor(checkpoint.step()), EncodeCheckpoint(checkpoint)));
-  ASSIGN_OR_RETURN(std::vector<std::string> paths, List());
+  SKEWFREE_RETURN_IF_ERROR(
+      common::WriteFileAtomically(PathFor(checkpoint.step()), EncodeCheckpoint(checkpoint)));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> paths, List());
   for (size_t i = 0; i + options_.keep < paths.size(); ++i) {
     std::error_code error;
     std::filesystem::remove(paths[i], error);
@@ -127,12 +133,13 @@ absl::Status CheckpointStore::Write(const v1::Checkpoint& checkpoint) {
 
 absl::StatusOr<std::optional<v1::Checkpoint>> CheckpointStore::LoadNewestValid(
     std::vector<std::string>* problems) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> paths, List());
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> paths, List());
   for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
-    absl::StatusOr<std::string> contents = model::ReadFile(*it);
+    absl::StatusOr<std::string> contents = common::ReadFile(*it);
     absl::StatusOr<v1::Checkpoint> checkpoint =
         contents.ok() ? DecodeCheckpoint(*contents, *it) : contents.status();
     if (checkpoint.ok()) return std::optional<v1::Checkpoint>(*std::move(checkpoint));
+    if (absl::IsFailedPrecondition(checkpoint.status())) return checkpoint.status();
     problems->push_back(std::string(checkpoint.status().message()));
   }
   return std::optional<v1::Checkpoint>();

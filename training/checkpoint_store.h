@@ -16,13 +16,19 @@
 
 namespace skewfree::training {
 
-inline constexpr int kCheckpointFormatVersion = 1;
+// Format 2 has typed fields (InputPosition's seed, batch size, ...; history
+// as repeated HistoryPoint/EvalPoint) where format 1 packed bytes and kept
+// parallel arrays. Format 1 save points are refused, not converted: they come
+// from runs of the previous release, which that release can finish.
+inline constexpr int kCheckpointFormatVersion = 2;
 
-// File format: the line "skewfree-checkpoint 1 <hex sha256 of payload>\n",
+// File format: the line "skewfree-checkpoint 2 <hex sha256 of payload>\n",
 // then the serialized skewfree.v1.Checkpoint. A truncated or altered file
 // fails the checksum, so it is never mistaken for a valid save point.
 std::string EncodeCheckpoint(const v1::Checkpoint& checkpoint);
-// DataLoss naming `path` for a bad header, checksum mismatch or bad payload.
+// DataLoss naming `path` for a bad header, checksum mismatch or bad payload;
+// FailedPrecondition naming `path` for a checkpoint of another format version
+// (an intact save point this build cannot resume: never skipped silently).
 absl::StatusOr<v1::Checkpoint> DecodeCheckpoint(absl::string_view contents,
                                                 const std::string& path);
 
@@ -43,6 +49,8 @@ class CheckpointStore {
 
   // The newest checkpoint that reads and verifies; nullopt if there is none.
   // Each unreadable newer file is described in `problems` (path: reason).
+  // FailedPrecondition when the newest intact checkpoint has another format
+  // version: resuming from an older one, or from scratch, would lose work.
   absl::StatusOr<std::optional<v1::Checkpoint>> LoadNewestValid(
       std::vector<std::string>* problems) const;
 

@@ -4,15 +4,17 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "model/file_util.h"
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
 namespace skewfree::training {
 namespace {
 
-using ::skewfree::testing::IsOk;
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::IsOk;
+using ::skewfree_testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -42,8 +44,48 @@ TEST(CheckpointStoreTest, DecodeDetectsCorruption) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a skewfree checkpoint")));
 }
 
+TEST(CheckpointStoreTest, FormatOneIsRefusedByName) {
+  // A format 1 save point (packed shuffle_rng, parallel history arrays) from
+  // the previous release: intact, but not resumable by this build.
+  const std::string payload = At(10).SerializeAsString();
+  const std::string old = absl::StrCat("skewfree-checkpoint 1 ", common::Sha256Hex(payload),
+                                       "\n", payload);
+  EXPECT_THAT(DecodeCheckpoint(old, "m/ckpt-000000000010.pb"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("m/ckpt-000000000010.pb: checkpoint format 1"),
+                             HasSubstr("reads format 2"))));
+  skewfree_testing::TempDir dir;
+  auto store = CheckpointStore::Create({dir.path(), 5});
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT((*store)->Write(At(5)), IsOk());
+  ASSERT_THAT(common::WriteFileAtomically((*store)->PathFor(10), old), IsOk());
+  // Never a silent fall back to step 5: that would throw the newer work away.
+  std::vector<std::string> problems;
+  EXPECT_THAT((*store)->LoadNewestValid(&problems),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("format 1")));
+}
+
+TEST(CheckpointStoreTest, HistoryAndPositionRoundTripTyped) {
+  v1::Checkpoint checkpoint = At(30);
+  v1::HistoryPoint* point = checkpoint.add_history();
+  point->set_step(7);
+  point->set_train_loss(2.5);
+  v1::EvalPoint* eval = checkpoint.add_eval_history();
+  eval->set_step(20);
+  eval->set_rmse(1.5);
+  eval->set_mae(1.25);
+  checkpoint.mutable_input()->set_seed(99);
+  checkpoint.mutable_input()->set_epoch_batches_emitted(3);
+  auto decoded = DecodeCheckpoint(EncodeCheckpoint(checkpoint), "p");
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->history(0).train_loss(), 2.5);
+  EXPECT_EQ(decoded->eval_history(0).mae(), 1.25);
+  EXPECT_EQ(decoded->input().seed(), 99u);
+  EXPECT_EQ(decoded->input().epoch_batches_emitted(), 3);
+}
+
 TEST(CheckpointStoreTest, KeepsTheNewestAndLoadsTheNewest) {
-  skewfree::testing::TempDir dir;
+  skewfree_testing::TempDir dir;
   auto store = CheckpointStore::Create({dir.Join("model"), 3});
   ASSERT_THAT(store, IsOk());
   for (int64_t step : {100, 200, 300, 400, 1000}) {
@@ -62,16 +104,16 @@ TEST(CheckpointStoreTest, KeepsTheNewestAndLoadsTheNewest) {
 }
 
 TEST(CheckpointStoreTest, CorruptNewestFallsBackToPrevious) {
-  skewfree::testing::TempDir dir;
+  skewfree_testing::TempDir dir;
   auto store = CheckpointStore::Create({dir.path(), 5});
   ASSERT_THAT(store, IsOk());
   ASSERT_THAT((*store)->Write(At(10)), IsOk());
   ASSERT_THAT((*store)->Write(At(20)), IsOk());
-  std::string bytes = model::ReadFile((*store)->PathFor(20)).value();
+  std::string bytes = common::ReadFile((*store)->PathFor(20)).value();
   bytes.resize(bytes.size() / 2);
-  ASSERT_THAT(model::WriteFileAtomically((*store)->PathFor(20), bytes), IsOk());
+  ASSERT_THAT(common::WriteFileAtomically((*store)->PathFor(20), bytes), IsOk());
   // A leftover temporary file of an interrupted write is not a checkpoint.
-  ASSERT_THAT(model::WriteFileSynced(dir.Join("ckpt-000000000030.pb.tmp"), "x"), IsOk());
+  ASSERT_THAT(common::WriteFileSynced(dir.Join("ckpt-000000000030.pb.tmp"), "x"), IsOk());
   std::vector<std::string> problems;
   auto newest = (*store)->LoadNewestValid(&problems);
   ASSERT_THAT(newest, IsOk());
@@ -82,16 +124,16 @@ TEST(CheckpointStoreTest, CorruptNewestFallsBackToPrevious) {
 }
 
 TEST(CheckpointStoreTest, CreateRemovesLeftoverTemporaryFiles) {
-  skewfree::testing::TempDir dir;
-  ASSERT_THAT(model::WriteFileSynced(dir.Join("ckpt-000000000100.pb.tmp-4242"), "x"), IsOk());
-  ASSERT_THAT(model::WriteFileSynced(dir.Join("report.html"), "x"), IsOk());
+  skewfree_testing::TempDir dir;
+  ASSERT_THAT(common::WriteFileSynced(dir.Join("ckpt-000000000100.pb.tmp-4242"), "x"), IsOk());
+  ASSERT_THAT(common::WriteFileSynced(dir.Join("report.html"), "x"), IsOk());
   ASSERT_THAT(CheckpointStore::Create({dir.path(), 5}), IsOk());
   EXPECT_FALSE(std::filesystem::exists(dir.Join("ckpt-000000000100.pb.tmp-4242")));
   EXPECT_TRUE(std::filesystem::exists(dir.Join("report.html")));
 }
 
 TEST(CheckpointStoreTest, EmptyDirHasNone) {
-  skewfree::testing::TempDir dir;
+  skewfree_testing::TempDir dir;
   auto store = CheckpointStore::Create({dir.path(), 5});
   ASSERT_THAT(store, IsOk());
   std::vector<std::string> problems;

@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "model/file_util.h"
-#include "transform/status_macros.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 
 namespace skewfree::training {
 
@@ -41,7 +41,7 @@ absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
   input.epochs = 1;
   input.threads = options.threads;
   input.bad_rows = options.bad_rows;
-  ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
+  SKEWFREE_ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
                    InputPipeline::Create(transformer.layout(), &transformer, input));
   const bool write_predictions = !options.predictions_path.empty();
   std::string predictions = write_predictions ? PredictionsHeader(transformer.layout()) : "";
@@ -49,7 +49,7 @@ absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
   double squared = 0, absolute = 0;
   Batch batch;
   while (true) {
-    ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
+    SKEWFREE_ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
     if (!more) break;
     const transform::CompactBatch& f = batch.features;
     for (size_t row = 0; row < f.num_rows; ++row) {
@@ -73,7 +73,7 @@ absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
   result.rmse = std::sqrt(squared / static_cast<double>(result.rows));
   result.mae = absolute / static_cast<double>(result.rows);
   if (write_predictions) {
-    RETURN_IF_ERROR(model::WriteFileAtomically(options.predictions_path, predictions));
+    SKEWFREE_RETURN_IF_ERROR(common::WriteFileAtomically(options.predictions_path, predictions));
   }
   return result;
 }

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::training {
 
 absl::StatusOr<LinearRegression> LinearRegression::FromProto(
     const v1::LinearModelParams& params, const transform::FeatureLayout& layout) {
-  ASSIGN_OR_RETURN(model::LinearModel model, model::LinearModel::FromProto(params, layout));
+  SKEWFREE_ASSIGN_OR_RETURN(model::LinearModel model, model::LinearModel::FromProto(params, layout));
   LinearRegression regression(layout.num_features());
   std::copy(model.weights().begin(), model.weights().end(), regression.parameters_.begin());
   regression.parameters_.back() = model.bias();

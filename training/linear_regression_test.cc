@@ -10,7 +10,7 @@
 namespace skewfree::training {
 namespace {
 
-using ::skewfree::testing::HumidityRow;
+using ::skewfree_testing::HumidityRow;
 
 transform::CompactBatch SomeBatch(const transform::Transformer& transformer, int n,
                                   std::vector<float>* labels) {
@@ -22,7 +22,7 @@ transform::CompactBatch SomeBatch(const transform::Transformer& transformer, int
                     static_cast<int64_t>(random() % 7)});
     labels->push_back(beta(random) + 20);
   }
-  const transform::RawColumns columns = skewfree::testing::ToColumns(rows);
+  const transform::RawColumns columns = skewfree_testing::ToColumns(rows);
   transform::CompactBatch batch;
   EXPECT_TRUE(transformer.TransformCompact(columns.View(), &batch).ok());
   return batch;
@@ -30,7 +30,7 @@ transform::CompactBatch SomeBatch(const transform::Transformer& transformer, int
 
 TEST(LinearRegressionTest, GradientMatchesFiniteDifferences) {
   const auto transformer = transform::Transformer::Create(
-      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
   std::vector<float> labels;
   const transform::CompactBatch batch = SomeBatch(transformer, 64, &labels);
   LinearRegression model(transformer.num_features());
@@ -54,7 +54,7 @@ TEST(LinearRegressionTest, GradientMatchesFiniteDifferences) {
 
 TEST(LinearRegressionTest, PredictsExactlyLikeTheServingModel) {
   const auto transformer = transform::Transformer::Create(
-      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
   std::vector<float> labels;
   const transform::CompactBatch batch = SomeBatch(transformer, 32, &labels);
   LinearRegression model(transformer.num_features());
@@ -65,21 +65,21 @@ TEST(LinearRegressionTest, PredictsExactlyLikeTheServingModel) {
   model.Predict(batch, absl::MakeSpan(ours));
   auto loaded = model::LinearModel::FromProto(model.ToProto(transformer.layout()),
                                               transformer.layout());
-  ASSERT_THAT(loaded, skewfree::testing::IsOk());
+  ASSERT_THAT(loaded, skewfree_testing::IsOk());
   loaded->Predict(batch, absl::MakeSpan(serving));
   EXPECT_EQ(ours, serving);
   auto back = LinearRegression::FromProto(model.ToProto(transformer.layout()),
                                           transformer.layout());
-  ASSERT_THAT(back, skewfree::testing::IsOk());
+  ASSERT_THAT(back, skewfree_testing::IsOk());
   EXPECT_THAT(back->parameters(), ::testing::ElementsAreArray(model.parameters()));
 }
 
 TEST(LinearRegressionTest, FromProtoRejectsWrongSize) {
-  const auto layout = transform::FeatureLayout::Create(skewfree::testing::HumiditySpec()).value();
+  const auto layout = transform::FeatureLayout::Create(skewfree_testing::HumiditySpec()).value();
   v1::LinearModelParams params;
   params.add_weights(1.0);
   EXPECT_THAT(LinearRegression::FromProto(params, layout),
-              skewfree::testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+              skewfree_testing::StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 }  // namespace

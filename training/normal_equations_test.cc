@@ -10,8 +10,8 @@
 namespace skewfree::training {
 namespace {
 
-using ::skewfree::testing::HumidityRow;
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::HumidityRow;
+using ::skewfree_testing::StatusIs;
 
 // Noiseless rows from known parameters: 3*x1 - 2*x2 + 10 + 5 in slot (1, 18).
 struct Data {
@@ -28,7 +28,7 @@ Data MakeData(const transform::Transformer& transformer, int n, uint64_t seed) {
                     static_cast<int64_t>(random() % 7)});
   }
   Data data;
-  EXPECT_TRUE(transformer.TransformCompact(skewfree::testing::ToColumns(rows).View(),
+  EXPECT_TRUE(transformer.TransformCompact(skewfree_testing::ToColumns(rows).View(),
                                            &data.batch).ok());
   for (int i = 0; i < n; ++i) {
     const float* d = data.batch.dense_row(i);
@@ -40,12 +40,12 @@ Data MakeData(const transform::Transformer& transformer, int n, uint64_t seed) {
 
 TEST(NormalEquationsTest, RecoversNoiselessParameters) {
   const auto transformer = transform::Transformer::Create(
-      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
   const Data data = MakeData(transformer, 20000, 1);
   NormalEquations equations(transformer.num_features());
   equations.Add(data.batch, data.labels);
   auto p = equations.Solve(1e-9);
-  ASSERT_THAT(p, skewfree::testing::IsOk());
+  ASSERT_THAT(p, skewfree_testing::IsOk());
   EXPECT_NEAR((*p)[0], 3, 1e-3);
   EXPECT_NEAR((*p)[1], -2, 1e-3);
   // One-hot effects are centred by the ridge: the special slot stands 5 above
@@ -58,18 +58,18 @@ TEST(NormalEquationsTest, RecoversNoiselessParameters) {
 
 TEST(NormalEquationsTest, MergedShardsEqualOnePass) {
   const auto transformer = transform::Transformer::Create(
-      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
   const Data a = MakeData(transformer, 500, 2), b = MakeData(transformer, 700, 3);
   NormalEquations one(170), first(170), second(170);
   one.Add(a.batch, a.labels);
   one.Add(b.batch, b.labels);
   first.Add(a.batch, a.labels);
   second.Add(b.batch, b.labels);
-  ASSERT_THAT(first.Merge(second), skewfree::testing::IsOk());
+  ASSERT_THAT(first.Merge(second), skewfree_testing::IsOk());
   EXPECT_EQ(first.rows(), 1200);
   auto p1 = one.Solve(1e-6), p2 = first.Solve(1e-6);
-  ASSERT_THAT(p1, skewfree::testing::IsOk());
-  ASSERT_THAT(p2, skewfree::testing::IsOk());
+  ASSERT_THAT(p1, skewfree_testing::IsOk());
+  ASSERT_THAT(p2, skewfree_testing::IsOk());
   for (size_t i = 0; i < p1->size(); ++i) EXPECT_NEAR((*p1)[i], (*p2)[i], 1e-9);
   NormalEquations other(3);
   EXPECT_THAT(first.Merge(other), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -79,7 +79,7 @@ TEST(NormalEquationsTest, EmptyOrBadRidgeFails) {
   NormalEquations equations(170);
   EXPECT_THAT(equations.Solve(1e-6), StatusIs(absl::StatusCode::kFailedPrecondition));
   const auto transformer = transform::Transformer::Create(
-      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
   const Data a = MakeData(transformer, 10, 2);
   equations.Add(a.batch, a.labels);
   EXPECT_THAT(equations.Solve(0), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -94,17 +94,17 @@ namespace {
 // Statistics of raw values rescaled afterwards equal those of scaled values.
 TEST(NormalEquationsTest, RescaleOfRawStatisticsEqualsScaledStatistics) {
   const auto identity_state = [] {
-    v1::TransformState state = skewfree::testing::HumidityState();
+    v1::TransformState state = skewfree_testing::HumidityState();
     for (auto& stats : *state.mutable_numeric()) {
       stats.set_min(0);
       stats.set_max(1);
     }
     return state;
   }();
-  const auto raw = transform::Transformer::Create(skewfree::testing::HumiditySpec(),
+  const auto raw = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
                                                   identity_state).value();
   const auto scaled = transform::Transformer::Create(
-      skewfree::testing::HumiditySpec(), skewfree::testing::HumidityState()).value();
+      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
   const Data raw_data = MakeData(raw, 3000, 5), scaled_data = MakeData(scaled, 3000, 5);
   NormalEquations from_raw(170), from_scaled(170);
   // Same rows and labels: MakeData's labels differ (they use the features),
@@ -116,14 +116,14 @@ TEST(NormalEquationsTest, RescaleOfRawStatisticsEqualsScaledStatistics) {
     scale.push_back(1.0 / scaled.dense_scale(i).divisor);
     offset.push_back(-scaled.dense_scale(i).shift / scaled.dense_scale(i).divisor);
   }
-  ASSERT_THAT(from_raw.Rescale(scale, offset), skewfree::testing::IsOk());
+  ASSERT_THAT(from_raw.Rescale(scale, offset), skewfree_testing::IsOk());
   auto p1 = from_raw.Solve(1e-6), p2 = from_scaled.Solve(1e-6);
-  ASSERT_THAT(p1, skewfree::testing::IsOk());
-  ASSERT_THAT(p2, skewfree::testing::IsOk());
+  ASSERT_THAT(p1, skewfree_testing::IsOk());
+  ASSERT_THAT(p2, skewfree_testing::IsOk());
   // Equal up to the FP32 rounding of the scaled features.
   for (size_t i = 0; i < p1->size(); ++i) EXPECT_NEAR((*p1)[i], (*p2)[i], 1e-4) << i;
   EXPECT_THAT(from_raw.Rescale({1.0}, {}),
-              skewfree::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+              skewfree_testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
@@ -158,7 +158,7 @@ TEST(NormalEquationsTest, ManyDenseFeaturesAndFewTakeTheirPathsCorrectly) {
     NormalEquations equations(num_features);
     equations.Add(batch, labels);
     auto p = equations.Solve(1e-10);
-    ASSERT_THAT(p, skewfree::testing::IsOk());
+    ASSERT_THAT(p, skewfree_testing::IsOk());
     for (int i = 0; i < num_dense; ++i) EXPECT_NEAR((*p)[i], i + 1, 1e-3) << num_dense;
     EXPECT_NEAR((*p)[num_dense + 2] - (*p)[num_dense], 3.0, 1e-3) << num_dense;
   }

@@ -11,7 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "model/bundle.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "training/analysis.h"
 #include "training/checkpoint_store.h"
 #include "training/evaluator.h"
@@ -19,7 +19,7 @@
 #include "training/progress.h"
 #include "training/report.h"
 #include "training/training_metrics.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::training {
 
@@ -72,7 +72,7 @@ absl::Status ValidateOptions(const TrainerOptions& o) {
 // be resumed by mistake. Threads are left out: the input order does not
 // depend on them.
 std::string Fingerprint(const TrainerOptions& o) {
-  return model::Sha256Hex(absl::StrCat(
+  return common::Sha256Hex(absl::StrCat(
       "train=", o.train, "\nspec=", o.spec.SerializeAsString(),
       "\noptimizer=", OptimizerName(o.optimizer), "\nseed=", o.seed,
       "\nshuffle=", o.shuffle_buffer, "\nbatch=", o.batch_size, "\nmax_steps=", o.max_steps,
@@ -103,6 +103,10 @@ class Job {
   absl::Status Finish(const v1::InputPosition& position);
   absl::StatusOr<EvalResult> Evaluate(bool final);
   void RecordEval(const EvalResult& result);
+  // The newest evaluation's RMSE, or -1 before the first.
+  double LastEvalRmse() const {
+    return record_.eval_history().empty() ? -1.0 : record_.eval_history().rbegin()->rmse();
+  }
   absl::Status SaveCheckpoint(const v1::InputPosition& position, bool finished);
   absl::Status Export(const EvalResult& result);
   absl::Status WriteReport(const EvalResult& result);
@@ -148,9 +152,9 @@ int64_t Job::TotalSteps() const {
 }
 
 absl::Status Job::Run() {
-  RETURN_IF_ERROR(ValidateOptions(o_));
+  SKEWFREE_RETURN_IF_ERROR(ValidateOptions(o_));
   bool finished = false;
-  RETURN_IF_ERROR(Setup(&finished));
+  SKEWFREE_RETURN_IF_ERROR(Setup(&finished));
   if (finished) {
     absl::FPrintF(o_.log, "training already finished at step %d (%s): nothing to do\n",
                   record_.step(), o_.model_dir);
@@ -160,10 +164,10 @@ absl::Status Job::Run() {
 }
 
 absl::Status Job::Setup(bool* finished) {
-  ASSIGN_OR_RETURN(transform::FeatureLayout layout, transform::FeatureLayout::Create(o_.spec));
+  SKEWFREE_ASSIGN_OR_RETURN(transform::FeatureLayout layout, transform::FeatureLayout::Create(o_.spec));
   layout_.emplace(std::move(layout));
-  ASSIGN_OR_RETURN(store_, CheckpointStore::Create({o_.model_dir, o_.keep_checkpoints}));
-  ASSIGN_OR_RETURN(metrics_, TrainingMetrics::Create({o_.metrics_address, o_.metrics_port}));
+  SKEWFREE_ASSIGN_OR_RETURN(store_, CheckpointStore::Create({o_.model_dir, o_.keep_checkpoints}));
+  SKEWFREE_ASSIGN_OR_RETURN(metrics_, TrainingMetrics::Create({o_.metrics_address, o_.metrics_port}));
   if (metrics_->port() != 0) {
     absl::FPrintF(o_.out, "metrics listening on %s:%d\n", o_.metrics_address, metrics_->port());
     std::fflush(o_.out);
@@ -173,7 +177,7 @@ absl::Status Job::Setup(bool* finished) {
   progress.terminal = o_.terminal;
   progress_ = std::make_unique<Progress>(progress);
   std::vector<std::string> problems;
-  ASSIGN_OR_RETURN(std::optional<v1::Checkpoint> checkpoint, store_->LoadNewestValid(&problems));
+  SKEWFREE_ASSIGN_OR_RETURN(std::optional<v1::Checkpoint> checkpoint, store_->LoadNewestValid(&problems));
   for (const std::string& problem : problems) {
     absl::FPrintF(o_.log, "warning: ignoring unusable checkpoint: %s\n", problem);
   }
@@ -188,14 +192,14 @@ absl::Status Job::Setup(bool* finished) {
   *record_.mutable_spec() = o_.spec;
   // The exact trainer analyzes in its own single pass.
   if (o_.optimizer == OptimizerKind::kExact) return absl::OkStatus();
-  RETURN_IF_ERROR(Analyze());
+  SKEWFREE_RETURN_IF_ERROR(Analyze());
   return MakeTransformer();
 }
 
 absl::Status Job::Analyze() {
   const absl::Time start = absl::Now();
   ScanStats stats;
-  ASSIGN_OR_RETURN(*record_.mutable_transform_state(),
+  SKEWFREE_ASSIGN_OR_RETURN(*record_.mutable_transform_state(),
                    AnalyzeFiles(*layout_, Scan(), o_.stop, &stats));
   absl::FPrintF(o_.log, "analyzed %d rows (%.1f MB) in %.2f s%s\n", stats.rows,
                 static_cast<double>(stats.bytes) / 1e6,
@@ -212,17 +216,17 @@ absl::Status Job::Resume(v1::Checkpoint checkpoint) {
         "optimizer, seed, batch size, steps...): use a fresh --model-dir"));
   }
   record_ = std::move(checkpoint);
-  RETURN_IF_ERROR(MakeTransformer());
-  ASSIGN_OR_RETURN(LinearRegression model,
+  SKEWFREE_RETURN_IF_ERROR(MakeTransformer());
+  SKEWFREE_ASSIGN_OR_RETURN(LinearRegression model,
                    LinearRegression::FromProto(record_.model(), *layout_));
   model_ = std::make_unique<LinearRegression>(std::move(model));
   bad_rows_before_ = record_.bad_rows();
   metrics_->SetStep(record_.step());
   metrics_->AddExamples(record_.examples_seen());
   metrics_->AddBadRows(record_.bad_rows());
-  if (record_.history_eval_rmse_size() > 0) {
-    const int last = record_.history_eval_rmse_size() - 1;
-    metrics_->SetEval(record_.history_eval_rmse(last), record_.history_eval_mae(last));
+  if (!record_.eval_history().empty()) {
+    const v1::EvalPoint& last = *record_.eval_history().rbegin();
+    metrics_->SetEval(last.rmse(), last.mae());
   }
   if (!record_.finished()) {
     absl::FPrintF(o_.log, "resuming from step %d (%s)\n", record_.step(),
@@ -232,7 +236,7 @@ absl::Status Job::Resume(v1::Checkpoint checkpoint) {
 }
 
 absl::Status Job::MakeTransformer() {
-  ASSIGN_OR_RETURN(transform::Transformer transformer,
+  SKEWFREE_ASSIGN_OR_RETURN(transform::Transformer transformer,
                    transform::Transformer::Create(o_.spec, record_.transform_state()));
   transformer_.emplace(std::move(transformer));
   if (model_ == nullptr) model_ = std::make_unique<LinearRegression>(layout_->num_features());
@@ -245,7 +249,7 @@ absl::Status Job::TrainAdam() {
   const int64_t total = TotalSteps();
   if (adam.decay_steps <= 0) adam.decay_steps = total;
   adam_ = std::make_unique<Adam>(adam, model_->num_parameters());
-  if (record_.has_adam()) RETURN_IF_ERROR(adam_->Restore(record_.adam()));
+  if (record_.has_adam()) SKEWFREE_RETURN_IF_ERROR(adam_->Restore(record_.adam()));
   InputOptions input;
   input.patterns = o_.train;
   input.batch_size = o_.batch_size;
@@ -254,12 +258,12 @@ absl::Status Job::TrainAdam() {
   input.epochs = o_.epochs;  // 0: forever, max_steps ends the run.
   input.threads = o_.threads;
   input.bad_rows = o_.bad_rows;
-  ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
+  SKEWFREE_ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
                    InputPipeline::Create(*layout_, &*transformer_, input));
-  if (record_.has_input()) RETURN_IF_ERROR(pipeline->Restore(record_.input()));
+  if (record_.has_input()) SKEWFREE_RETURN_IF_ERROR(pipeline->Restore(record_.input()));
   Batch batch;
   while (record_.step() < total) {
-    ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
+    SKEWFREE_ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
     if (!more) break;
     if (batch.num_rows() == 0) continue;
     last_loss_ = model_->LossAndGradient(batch.features, batch.rows.labels,
@@ -268,18 +272,16 @@ absl::Status Job::TrainAdam() {
     record_.set_step(record_.step() + 1);
     record_.set_examples_seen(record_.examples_seen() + static_cast<int64_t>(batch.num_rows()));
     metrics_->AddExamples(static_cast<int64_t>(batch.num_rows()));
-    RETURN_IF_ERROR(AfterStep(*pipeline));
+    SKEWFREE_RETURN_IF_ERROR(AfterStep(*pipeline));
     if (StopRequested()) {
-      RETURN_IF_ERROR(SaveCheckpoint(pipeline->Position(), false));
+      SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(pipeline->Position(), false));
       progress_->Finish();
       return absl::CancelledError(absl::StrCat(
           "interrupted at step ", record_.step(), "; checkpoint written; rerun the same "
           "command to resume"));
     }
   }
-  const int n = record_.history_eval_rmse_size();
-  progress_->Update(record_.step(), total, last_loss_,
-                    n > 0 ? record_.history_eval_rmse(n - 1) : -1.0, record_.examples_seen(),
+  progress_->Update(record_.step(), total, last_loss_, LastEvalRmse(), record_.examples_seen(),
                     /*force=*/true);
   progress_->Finish();
   return Finish(pipeline->Position());
@@ -297,32 +299,32 @@ absl::Status Job::AfterStep(InputPipeline& pipeline) {
   const int64_t stride = std::max<int64_t>(
       1, (total == std::numeric_limits<int64_t>::max() ? step : total) / kMaxHistoryPoints);
   if (step % stride == 0 || step == 1) {
-    record_.add_history_step(static_cast<double>(step));
-    record_.add_history_loss(last_loss_);
+    v1::HistoryPoint* point = record_.add_history();
+    point->set_step(step);
+    point->set_train_loss(last_loss_);
   }
   if (o_.eval_every > 0 && step % o_.eval_every == 0 && step < total) {
-    ASSIGN_OR_RETURN(EvalResult result, Evaluate(false));
+    SKEWFREE_ASSIGN_OR_RETURN(EvalResult result, Evaluate(false));
     RecordEval(result);
     if (o_.export_best && result.rmse == record_.best_eval_rmse()) {
-      RETURN_IF_ERROR(Export(result));
+      SKEWFREE_RETURN_IF_ERROR(Export(result));
     }
   }
   if (o_.checkpoint_every > 0 && step % o_.checkpoint_every == 0 && step < total) {
-    RETURN_IF_ERROR(SaveCheckpoint(pipeline.Position(), false));
+    SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(pipeline.Position(), false));
   }
-  const int n = record_.history_eval_rmse_size();
   progress_->Update(step, total == std::numeric_limits<int64_t>::max() ? 0 : total, last_loss_,
-                    n > 0 ? record_.history_eval_rmse(n - 1) : -1.0, record_.examples_seen());
+                    LastEvalRmse(), record_.examples_seen());
   return absl::OkStatus();
 }
 
 absl::Status Job::TrainExact() {
   const absl::Time start = absl::Now();
   ScanStats stats;
-  ASSIGN_OR_RETURN(ExactStatistics exact, AnalyzeAndAccumulate(*layout_, Scan(), o_.stop, &stats));
+  SKEWFREE_ASSIGN_OR_RETURN(ExactStatistics exact, AnalyzeAndAccumulate(*layout_, Scan(), o_.stop, &stats));
   *record_.mutable_transform_state() = std::move(exact.state);
-  RETURN_IF_ERROR(MakeTransformer());
-  ASSIGN_OR_RETURN(std::vector<double> parameters, exact.equations.Solve(o_.ridge));
+  SKEWFREE_RETURN_IF_ERROR(MakeTransformer());
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<double> parameters, exact.equations.Solve(o_.ridge));
   std::copy(parameters.begin(), parameters.end(), model_->mutable_parameters().begin());
   absl::FPrintF(o_.log,
                 "exact: analyzed and accumulated %d rows (%.1f MB) and solved in %.2f s%s\n",
@@ -340,11 +342,11 @@ absl::Status Job::TrainExact() {
 }
 
 absl::Status Job::Finish(const v1::InputPosition& position) {
-  ASSIGN_OR_RETURN(EvalResult result, Evaluate(true));
+  SKEWFREE_ASSIGN_OR_RETURN(EvalResult result, Evaluate(true));
   RecordEval(result);
-  RETURN_IF_ERROR(Export(result));
-  RETURN_IF_ERROR(WriteReport(result));
-  RETURN_IF_ERROR(SaveCheckpoint(position, true));
+  SKEWFREE_RETURN_IF_ERROR(Export(result));
+  SKEWFREE_RETURN_IF_ERROR(WriteReport(result));
+  SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(position, true));
   if (!o_.pushgateway.empty()) {
     absl::Status pushed = metrics_->Push(o_.pushgateway, "skewfree-train");
     if (!pushed.ok()) absl::FPrintF(o_.log, "warning: %s\n", pushed.message());
@@ -373,12 +375,14 @@ absl::StatusOr<EvalResult> Job::Evaluate(bool final) {
 }
 
 void Job::RecordEval(const EvalResult& result) {
-  const int n = record_.history_eval_step_size();
-  const double step = static_cast<double>(record_.step());
-  if (n > 0 && record_.history_eval_step(n - 1) == step) return;  // Already there.
-  record_.add_history_eval_step(step);
-  record_.add_history_eval_rmse(result.rmse);
-  record_.add_history_eval_mae(result.mae);
+  const int64_t step = record_.step();
+  if (!record_.eval_history().empty() && record_.eval_history().rbegin()->step() == step) {
+    return;  // Already there.
+  }
+  v1::EvalPoint* point = record_.add_eval_history();
+  point->set_step(step);
+  point->set_rmse(result.rmse);
+  point->set_mae(result.mae);
   record_.set_best_eval_rmse(std::min(record_.best_eval_rmse(), result.rmse));
   metrics_->SetEval(result.rmse, result.mae);
 }
@@ -388,7 +392,7 @@ absl::Status Job::SaveCheckpoint(const v1::InputPosition& position, bool finishe
   if (adam_ != nullptr) *record_.mutable_adam() = adam_->Save();
   *record_.mutable_input() = position;
   record_.set_finished(finished);
-  RETURN_IF_ERROR(store_->Write(record_));
+  SKEWFREE_RETURN_IF_ERROR(store_->Write(record_));
   metrics_->AddCheckpoint();
   return absl::OkStatus();
 }
@@ -409,7 +413,7 @@ absl::Status Job::Export(const EvalResult& result) {
   (*meta->mutable_eval_metrics())["eval_rows"] = static_cast<double>(result.rows);
   meta->set_producer("skewfree-train");
   meta->set_producer_version(SKEWFREE_VERSION);
-  ASSIGN_OR_RETURN(const int64_t version, model::WriteBundle(o_.export_dir, bundle));
+  SKEWFREE_ASSIGN_OR_RETURN(const int64_t version, model::WriteBundle(o_.export_dir, bundle));
   absl::FPrintF(o_.out, "exported %s/%d\n", o_.export_dir, version);
   std::fflush(o_.out);
   return absl::OkStatus();
@@ -452,13 +456,17 @@ absl::Status Job::WriteReport(const EvalResult& result) {
       {"eval MAE", absl::StrFormat("%.6f", result.mae)},
       {"producer", absl::StrCat("skewfree-train ", SKEWFREE_VERSION)},
   };
-  data.train_step.assign(record_.history_step().begin(), record_.history_step().end());
-  data.train_loss.assign(record_.history_loss().begin(), record_.history_loss().end());
-  data.eval_step.assign(record_.history_eval_step().begin(), record_.history_eval_step().end());
-  for (double rmse : record_.history_eval_rmse()) data.eval_mse.push_back(rmse * rmse);
+  for (const v1::HistoryPoint& point : record_.history()) {
+    data.train_step.push_back(static_cast<double>(point.step()));
+    data.train_loss.push_back(point.train_loss());
+  }
+  for (const v1::EvalPoint& point : record_.eval_history()) {
+    data.eval_step.push_back(static_cast<double>(point.step()));
+    data.eval_mse.push_back(point.rmse() * point.rmse());
+  }
   data.eval_errors = result.errors;
   data.heatmap = CrossHeatmap(*layout_, model_->parameters());
-  return model::WriteFileAtomically(ModelPath(kReportFile), RenderReport(data));
+  return common::WriteFileAtomically(ModelPath(kReportFile), RenderReport(data));
 }
 
 }  // namespace

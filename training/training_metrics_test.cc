@@ -15,8 +15,8 @@
 namespace skewfree::training {
 namespace {
 
-using ::skewfree::testing::IsOk;
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::IsOk;
+using ::skewfree_testing::StatusIs;
 using ::testing::HasSubstr;
 
 
@@ -30,7 +30,7 @@ TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
   (*metrics)->AddExamples(17000);
   (*metrics)->AddBadRows(2);
   (*metrics)->AddCheckpoint();
-  const std::string body = skewfree::testing::HttpGet((*metrics)->port(), "/metrics").value_or("");
+  const std::string body = skewfree_testing::HttpGet((*metrics)->port(), "/metrics").value_or("");
   EXPECT_THAT(body, HasSubstr("skewfree_training_loss 2.5"));
   EXPECT_THAT(body, HasSubstr("skewfree_eval_rmse 1.42"));
   EXPECT_THAT(body, HasSubstr("skewfree_eval_mae 1.13"));

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 #include "transform/transformer.h"
 
 namespace skewfree::transform {
@@ -43,9 +43,9 @@ Analyzer::Analyzer(const FeatureLayout& layout)
     : layout_(&layout), moments_(layout.dense().size()) {}
 
 absl::Status Analyzer::Update(const RawBatchView& batch) {
-  RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
+  SKEWFREE_RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
   // Validate first so a bad batch leaves the statistics untouched.
-  RETURN_IF_ERROR(ValidateRange(*layout_, batch, 0, batch.num_rows));
+  SKEWFREE_RETURN_IF_ERROR(ValidateRange(*layout_, batch, 0, batch.num_rows));
   for (size_t i = 0; i < moments_.size(); ++i) {
     const ColumnView& column = batch.columns[layout_->dense()[i].column];
     for (size_t row = 0; row < batch.num_rows; ++row) {

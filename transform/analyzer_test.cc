@@ -11,10 +11,10 @@
 namespace skewfree::transform {
 namespace {
 
-using ::skewfree::testing::HumidityRow;
-using ::skewfree::testing::HumiditySpec;
-using ::skewfree::testing::StatusIs;
-using ::skewfree::testing::ToColumns;
+using ::skewfree_testing::HumidityRow;
+using ::skewfree_testing::HumiditySpec;
+using ::skewfree_testing::StatusIs;
+using ::skewfree_testing::ToColumns;
 using ::testing::HasSubstr;
 
 std::vector<HumidityRow> RandomRows(int n, uint64_t seed) {

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::transform {
 namespace {
@@ -44,7 +44,7 @@ absl::StatusOr<FeatureLayout> FeatureLayout::Create(const v1::FeatureSpec& spec)
   absl::flat_hash_set<std::string> names;
   for (int i = 0; i < spec.columns_size(); ++i) {
     const v1::ColumnSpec& column = spec.columns(i);
-    RETURN_IF_ERROR(CheckColumn(column, i));
+    SKEWFREE_RETURN_IF_ERROR(CheckColumn(column, i));
     if (!names.insert(column.name()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("column name '", column.name(), "' appears twice"));
@@ -148,7 +148,7 @@ absl::StatusOr<v1::FeatureSpec> ParseFeatureSpec(absl::string_view text) {
   if (!parser.ParseFromString(std::string(text), &spec)) {
     return absl::InvalidArgumentError(absl::StrCat("feature spec: ", errors));
   }
-  RETURN_IF_ERROR(FeatureLayout::Create(spec).status());
+  SKEWFREE_RETURN_IF_ERROR(FeatureLayout::Create(spec).status());
   return spec;
 }
 

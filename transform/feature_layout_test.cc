@@ -7,7 +7,7 @@
 namespace skewfree::transform {
 namespace {
 
-using ::skewfree::testing::StatusIs;
+using ::skewfree_testing::StatusIs;
 using ::testing::HasSubstr;
 
 TEST(FeatureLayoutTest, HumiditySpecHas170Features) {

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::transform {
 namespace {
@@ -73,7 +73,7 @@ absl::Status ValidateRow(const FeatureLayout& layout, const RawBatchView& batch,
 
 absl::StatusOr<Transformer> Transformer::Create(const v1::FeatureSpec& spec,
                                                 const v1::TransformState& state) {
-  ASSIGN_OR_RETURN(FeatureLayout layout, FeatureLayout::Create(spec));
+  SKEWFREE_ASSIGN_OR_RETURN(FeatureLayout layout, FeatureLayout::Create(spec));
   if (state.numeric_size() != static_cast<int>(layout.dense().size())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "transform state has ", state.numeric_size(), " numeric columns, spec has ",
@@ -175,14 +175,14 @@ absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batc
   if (AllValid(layout, batch, begin, end)) return absl::OkStatus();
   // Report the first bad row in row order, with ValidateRow's message.
   for (size_t row = begin; row < end; ++row) {
-    RETURN_IF_ERROR(ValidateRow(layout, batch, row));
+    SKEWFREE_RETURN_IF_ERROR(ValidateRow(layout, batch, row));
   }
   return absl::OkStatus();
 }
 
 absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin,
                                          size_t end, float* dense, int32_t* active) const {
-  RETURN_IF_ERROR(ValidateRange(*layout_, batch, begin, end));
+  SKEWFREE_RETURN_IF_ERROR(ValidateRange(*layout_, batch, begin, end));
   const int nd = num_dense();
   const int na = num_active();
   const std::vector<FeatureLayout::DenseFeature>& features = layout_->dense();
@@ -222,7 +222,7 @@ absl::Status Transformer::TransformRow(const RawBatchView& batch, size_t row,
 
 absl::Status Transformer::TransformCompact(const RawBatchView& batch,
                                            CompactBatch* out) const {
-  RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
+  SKEWFREE_RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
   out->num_rows = batch.num_rows;
   out->num_dense = num_dense();
   out->num_active = num_active();
@@ -238,7 +238,7 @@ absl::Status Transformer::TransformDense(const RawBatchView& batch,
     return absl::InvalidArgumentError(absl::StrCat(
         "dense output has ", out.size(), " floats, needs ", batch.num_rows * width));
   }
-  RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
+  SKEWFREE_RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
   std::fill(out.begin(), out.end(), 0.0f);
   // The compact form of a chunk of rows, expanded into the dense rows.
   const size_t chunk = std::min<size_t>(256, batch.num_rows);
@@ -246,7 +246,7 @@ absl::Status Transformer::TransformDense(const RawBatchView& batch,
   absl::InlinedVector<int32_t, 4> active(chunk * num_active());
   for (size_t begin = 0; begin < batch.num_rows; begin += chunk) {
     const size_t end = std::min(batch.num_rows, begin + chunk);
-    RETURN_IF_ERROR(TransformRange(batch, begin, end, dense.data(), active.data()));
+    SKEWFREE_RETURN_IF_ERROR(TransformRange(batch, begin, end, dense.data(), active.data()));
     for (size_t row = begin; row < end; ++row) {
       float* features = out.data() + row * width;
       const size_t i = row - begin;

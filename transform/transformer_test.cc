@@ -11,11 +11,11 @@
 namespace skewfree::transform {
 namespace {
 
-using ::skewfree::testing::HumidityRow;
-using ::skewfree::testing::HumiditySpec;
-using ::skewfree::testing::HumidityState;
-using ::skewfree::testing::StatusIs;
-using ::skewfree::testing::ToColumns;
+using ::skewfree_testing::HumidityRow;
+using ::skewfree_testing::HumiditySpec;
+using ::skewfree_testing::HumidityState;
+using ::skewfree_testing::StatusIs;
+using ::skewfree_testing::ToColumns;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "model/bundle.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/temp_dir.h"
 #include "training/input/input_pipeline.h"
@@ -20,8 +20,8 @@
 namespace skewfree {
 namespace {
 
-using ::skewfree::testing::HumidityRow;
-using ::skewfree::testing::TempDir;
+using ::skewfree_testing::HumidityRow;
+using ::skewfree_testing::TempDir;
 
 std::vector<HumidityRow> RandomRows(size_t n) {
   std::mt19937_64 random(2024);
@@ -43,7 +43,7 @@ std::string WriteCsv(const TempDir& dir, const std::vector<HumidityRow>& rows) {
                           row.hour, row.beta1);
   }
   const std::string path = dir.Join("rows.csv");
-  EXPECT_TRUE(model::WriteFileAtomically(path, csv).ok());
+  EXPECT_TRUE(common::WriteFileAtomically(path, csv).ok());
   return path;
 }
 
@@ -82,7 +82,7 @@ TEST(TransformParityTest, TrainingAndServingPathsAgreeBitForBit) {
   TempDir dir;
   const std::vector<HumidityRow> rows = RandomRows(5000);
   std::shared_ptr<const model::Bundle> bundle =
-      model::Bundle::FromProto(testing::HumidityBundle(1)).value();
+      model::Bundle::FromProto(skewfree_testing::HumidityBundle(1)).value();
   const std::vector<float> trained =
       TrainingPathPredictions(*bundle, WriteCsv(dir, rows), rows.size());
 

@@ -12,14 +12,14 @@
 #include "tests/serving/serving_fixture.h"
 #include "tests/status_matchers.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
-using client::Batch;
-using client::BuildInferRequest;
-using client::Column;
-using client::DataType;
-using client::Encoding;
+using skewfree::client::Batch;
+using skewfree::client::BuildInferRequest;
+using skewfree::client::Column;
+using skewfree::client::DataType;
+using skewfree::client::Encoding;
 using ::testing::HasSubstr;
 using inference::ModelInferRequest;
 
@@ -147,10 +147,10 @@ char ProcessState(pid_t pid) {
 }
 
 TEST_F(BadInputTest, ExpiredDeadlineIsDeadlineExceeded) {
-  client::PredictionClient::Options options;
+  skewfree::client::PredictionClient::Options options;
   options.channel.target = server_.target();
   options.timeout = absl::Milliseconds(200);
-  auto client = *client::PredictionClient::Create(options);
+  auto client = *skewfree::client::PredictionClient::Create(options);
   ASSERT_TRUE(client->Predict("humidity", Rows()).ok());  // Connected.
   // A stopped server cannot answer within the deadline: the call ends with
   // DEADLINE_EXCEEDED, deterministically, however fast the machine is.
@@ -196,4 +196,4 @@ TEST(NotLoadedTest, ModelWithoutVersionIsUnavailable) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

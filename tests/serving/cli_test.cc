@@ -8,7 +8,7 @@
 #include "tests/serving/serving_fixture.h"
 #include "tests/status_matchers.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -26,7 +26,7 @@ TEST_F(ClientCliTest, PredictOneRowFromFlags) {
   const CommandResult r = RunClient(
       {"predict", "--beta1", "1.234", "--beta2", "1.234", "--weekday", "5", "--hour", "16"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  absl::StatusOr<client::Prediction> p = client_->Predict(
+  absl::StatusOr<skewfree::client::Prediction> p = client_->Predict(
       "humidity", {{{"beta1", 1.234f}, {"beta2", 1.234f}, {"hour", int64_t{16}},
                     {"weekday", int64_t{5}}}});
   ASSERT_THAT(p, IsOk());
@@ -112,4 +112,4 @@ TEST_F(ClientCliTest, BenchReportsFiguresAndFailsOnErrors) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

@@ -13,7 +13,7 @@
 #include "tests/serving/serving_fixture.h"
 #include "tests/status_matchers.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
 struct Call {
@@ -31,17 +31,17 @@ TEST_F(ServingTest, SigtermDrainsInFlightCallsAndExitsZero) {
     rows[i] = {static_cast<float>(i % 10) - 4.5f, 1.0f, static_cast<int64_t>(i % 24),
                static_cast<int64_t>(i % 7)};
   }
-  std::vector<client::Column> columns = {{"beta1", client::DataType::kFp32, {}, {}},
-                                         {"beta2", client::DataType::kFp32, {}, {}},
-                                         {"hour", client::DataType::kInt64, {}, {}},
-                                         {"weekday", client::DataType::kInt64, {}, {}}};
+  std::vector<skewfree::client::Column> columns = {{"beta1", skewfree::client::DataType::kFp32, {}, {}},
+                                         {"beta2", skewfree::client::DataType::kFp32, {}, {}},
+                                         {"hour", skewfree::client::DataType::kInt64, {}, {}},
+                                         {"weekday", skewfree::client::DataType::kInt64, {}, {}}};
   for (const HumidityRow& r : rows) {
     columns[0].floats.push_back(r.beta1);
     columns[1].floats.push_back(r.beta2);
     columns[2].ints.push_back(r.hour);
     columns[3].ints.push_back(r.weekday);
   }
-  const client::Batch batch = *client::Batch::FromColumns(columns);
+  const skewfree::client::Batch batch = *skewfree::client::Batch::FromColumns(columns);
 
   absl::Mutex mu;
   std::vector<Call> calls;
@@ -49,7 +49,7 @@ TEST_F(ServingTest, SigtermDrainsInFlightCallsAndExitsZero) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&] {
-      auto client = MakeClient(server_.target(), client::Encoding::kRaw);
+      auto client = MakeClient(server_.target(), skewfree::client::Encoding::kRaw);
       while (!stop) {
         Call call{absl::Now(), {}, {}};
         call.status = client->Predict("humidity", batch).status();
@@ -92,4 +92,4 @@ TEST_F(ServingTest, SigtermDrainsInFlightCallsAndExitsZero) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

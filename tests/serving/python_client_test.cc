@@ -6,7 +6,7 @@
 #include "tests/serving/serving_fixture.h"
 #include "tests/status_matchers.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
 TEST_F(ServingTest, PythonClientGetsTheBundlesPredictions) {
@@ -18,10 +18,10 @@ TEST_F(ServingTest, PythonClientGetsTheBundlesPredictions) {
                Log("python"));
   ASSERT_EQ(python.exit_code, 0) << python.out << python.err;
 
-  absl::StatusOr<std::shared_ptr<const model::Bundle>> bundle =
-      model::Bundle::Load(model_dir() + "/3");
+  absl::StatusOr<std::shared_ptr<const skewfree::model::Bundle>> bundle =
+      skewfree::model::Bundle::Load(model_dir() + "/3");
   ASSERT_THAT(bundle, IsOk());
-  const transform::RawColumns rows = ToColumns(
+  const skewfree::transform::RawColumns rows = ToColumns(
       {{1.234f, 1.234f, 16, 5}, {-3.5f, 2.25f, 0, 0}, {4.9f, -4.9f, 23, 6}});
   std::vector<float> expected(3);
   ASSERT_THAT((*bundle)->Predict(rows.View(), absl::MakeSpan(expected)), IsOk());
@@ -31,4 +31,4 @@ TEST_F(ServingTest, PythonClientGetsTheBundlesPredictions) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

@@ -28,7 +28,7 @@
 #include "tests/serving/subprocess.h"
 #include "tests/temp_dir.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 
 inline std::string BinPath(const std::string& name) {
   return std::string(SKEWFREE_BIN_DIR) + "/" + name;
@@ -36,9 +36,9 @@ inline std::string BinPath(const std::string& name) {
 
 // HumidityBundle with bias 20 + version, so answers tell versions apart.
 inline absl::StatusOr<int64_t> PublishVersion(const std::string& model_dir, int64_t version) {
-  v1::Bundle bundle = HumidityBundle(version);
+  skewfree::v1::Bundle bundle = HumidityBundle(version);
   bundle.mutable_model()->set_bias(20.0 + static_cast<double>(version));
-  return model::WriteBundle(model_dir, std::move(bundle));
+  return skewfree::model::WriteBundle(model_dir, std::move(bundle));
 }
 
 // Sum of the samples of `name` whose label set contains every `labels` item
@@ -102,17 +102,17 @@ inline absl::StatusOr<RunningServer> StartServer(const std::string& repository,
   return server;
 }
 
-inline std::unique_ptr<client::PredictionClient> MakeClient(
-    const std::string& target, client::Encoding encoding = client::Encoding::kTyped) {
-  client::PredictionClient::Options options;
+inline std::unique_ptr<skewfree::client::PredictionClient> MakeClient(
+    const std::string& target, skewfree::client::Encoding encoding = skewfree::client::Encoding::kTyped) {
+  skewfree::client::PredictionClient::Options options;
   options.channel.target = target;
   options.encoding = encoding;
   options.timeout = absl::Seconds(10);
-  return client::PredictionClient::Create(options).value();
+  return skewfree::client::PredictionClient::Create(options).value();
 }
 
 // Waits until ServerReady answers true.
-inline bool WaitReady(const client::PredictionClient& client) {
+inline bool WaitReady(const skewfree::client::PredictionClient& client) {
   return WaitUntil([&] { return client.ServerReady().value_or(false); });
 }
 
@@ -142,9 +142,9 @@ class ServingTest : public ::testing::Test {
 
   TempDir dir_;
   RunningServer server_;
-  std::unique_ptr<client::PredictionClient> client_;
+  std::unique_ptr<skewfree::client::PredictionClient> client_;
 };
 
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_TESTS_SERVING_SERVING_FIXTURE_H_

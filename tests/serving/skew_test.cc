@@ -9,17 +9,17 @@
 #include "absl/strings/str_split.h"
 #include "client/batch.h"
 #include "gmock/gmock.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "tests/serving/serving_fixture.h"
 #include "tests/status_matchers.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
-using client::Batch;
-using client::Column;
-using client::DataType;
-using client::Encoding;
+using skewfree::client::Batch;
+using skewfree::client::Column;
+using skewfree::client::DataType;
+using skewfree::client::Encoding;
 
 // Bitwise equality, so -0.0 vs 0.0 or NaN payloads would count as skew too.
 ::testing::AssertionResult SameBits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -36,7 +36,7 @@ using client::Encoding;
 }
 
 // Columns of `rows` for the client; `int_type` for hour and weekday.
-Batch ClientBatch(const transform::RawColumns& rows, DataType int_type) {
+Batch ClientBatch(const skewfree::transform::RawColumns& rows, DataType int_type) {
   std::vector<Column> columns = {{"beta1", DataType::kFp32, rows.columns[0].floats, {}},
                                  {"beta2", DataType::kFp32, rows.columns[1].floats, {}},
                                  {"hour", int_type, {}, rows.columns[2].ints},
@@ -44,8 +44,8 @@ Batch ClientBatch(const transform::RawColumns& rows, DataType int_type) {
   return *Batch::FromColumns(std::move(columns));
 }
 
-std::vector<float> InProcess(const std::string& bundle_dir, const transform::RawColumns& rows) {
-  absl::StatusOr<std::shared_ptr<const model::Bundle>> bundle = model::Bundle::Load(bundle_dir);
+std::vector<float> InProcess(const std::string& bundle_dir, const skewfree::transform::RawColumns& rows) {
+  absl::StatusOr<std::shared_ptr<const skewfree::model::Bundle>> bundle = skewfree::model::Bundle::Load(bundle_dir);
   EXPECT_THAT(bundle, IsOk());
   std::vector<float> out(rows.num_rows);
   if (bundle.ok()) EXPECT_THAT((*bundle)->Predict(rows.View(), absl::MakeSpan(out)), IsOk());
@@ -55,10 +55,10 @@ std::vector<float> InProcess(const std::string& bundle_dir, const transform::Raw
 class SkewTest : public ServingTest {
  protected:
   // Served predictions of `rows` in every wire form the server accepts.
-  void ExpectServedEquals(const transform::RawColumns& rows, const std::vector<float>& expected) {
+  void ExpectServedEquals(const skewfree::transform::RawColumns& rows, const std::vector<float>& expected) {
     for (Encoding encoding : {Encoding::kTyped, Encoding::kRaw}) {
       for (DataType int_type : {DataType::kInt32, DataType::kInt64}) {
-        absl::StatusOr<client::Prediction> served =
+        absl::StatusOr<skewfree::client::Prediction> served =
             MakeClient(server_.target(), encoding)->Predict("humidity", ClientBatch(rows, int_type));
         ASSERT_THAT(served, IsOk());
         EXPECT_TRUE(SameBits(served->values, expected))
@@ -77,12 +77,12 @@ TEST_F(SkewTest, ServedEqualsInProcessBundle) {
   for (int i = 0; i < 3000; ++i) {
     rows.push_back({beta(random), beta(random), i % 24, (i / 24) % 7});
   }
-  const transform::RawColumns columns = ToColumns(rows);
+  const skewfree::transform::RawColumns columns = ToColumns(rows);
   ExpectServedEquals(columns, InProcess(model_dir() + "/1", columns));
 }
 
 struct EvalFile {
-  transform::RawColumns rows;
+  skewfree::transform::RawColumns rows;
   std::vector<float> predictions;
   std::vector<std::string> prediction_text;
 };
@@ -124,7 +124,7 @@ TEST_F(SkewTest, TrainerExportServedEqualsTrainerEvaluation) {
        "--metrics-port", "0"},
       Log("train"), std::chrono::seconds(60));
   ASSERT_EQ(trained.exit_code, 0) << trained.out << trained.err;
-  absl::StatusOr<std::vector<int64_t>> versions = model::ListNumberedDirectories(model_dir());
+  absl::StatusOr<std::vector<int64_t>> versions = skewfree::common::ListNumberedDirectories(model_dir());
   ASSERT_THAT(versions, IsOk());
   ASSERT_FALSE(versions->empty());
   const std::string bundle_dir = absl::StrCat(model_dir(), "/", versions->back());
@@ -150,4 +150,4 @@ TEST_F(SkewTest, TrainerExportServedEqualsTrainerEvaluation) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

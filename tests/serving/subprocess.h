@@ -23,7 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 
 inline std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -172,6 +172,6 @@ inline int64_t PeakRssKb(pid_t pid) {
   return -1;
 }
 
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_TESTS_SERVING_SUBPROCESS_H_

@@ -5,7 +5,7 @@
 #include "tests/serving/serving_fixture.h"
 #include "tests/status_matchers.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
 constexpr char kMakeCertificates[] = R"sh(
@@ -45,12 +45,12 @@ class TlsTest : public ServingTest {
     absl::StatusOr<RunningServer> server = StartServer(repository(), Log("server"), args);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    client::PredictionClient::Options options;
+    skewfree::client::PredictionClient::Options options;
     options.channel.target = server_.target();
     options.channel.tls_ca_file = Pem("ca");
     options.channel.tls_cert_file = Pem("client");
     options.channel.tls_key_file = Key("client");
-    client_ = *client::PredictionClient::Create(options);
+    client_ = *skewfree::client::PredictionClient::Create(options);
     ASSERT_TRUE(WaitReady(*client_)) << server_.process->Describe();
   }
 
@@ -95,4 +95,4 @@ TEST_F(TlsTest, MutualTlsRefusesClientsWithoutAGoodCertificate) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

@@ -3,7 +3,7 @@
 
 #include "tests/training/training_fixture.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -81,4 +81,4 @@ TEST_F(InputErrorsTest, MissingFilesAreNamed) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

@@ -7,13 +7,13 @@
 #include "absl/strings/str_split.h"
 #include "tests/training/training_fixture.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
 using ::testing::HasSubstr;
 
 
-void ExpectBundleReproducesPredictions(const model::Bundle& bundle, const std::string& csv,
+void ExpectBundleReproducesPredictions(const skewfree::model::Bundle& bundle, const std::string& csv,
                                        const std::string& eval_csv, int64_t expected_rows) {
   const std::vector<std::string> lines =
       absl::StrSplit(csv, '\n', absl::SkipEmpty());
@@ -39,19 +39,19 @@ void ExpectBundleReproducesPredictions(const model::Bundle& bundle, const std::s
     expected.push_back(p);
   }
   // The rows are the eval file's first rows, in order, as parsed.
-  std::vector<simulator::Row> truth;
-  simulator::GenerateRows(kEvalSeed, 8.0, 0, expected_rows, &truth);
+  std::vector<skewfree::simulator::Row> truth;
+  skewfree::simulator::GenerateRows(kEvalSeed, 8.0, 0, expected_rows, &truth);
   for (int64_t i = 0; i < expected_rows; ++i) {
     ASSERT_EQ(beta1[i], truth[i].beta1) << "row " << i;
     ASSERT_EQ(hour[i], truth[i].hour) << "row " << i;
     ASSERT_EQ(labels[i], truth[i].humidity) << "row " << i;
   }
-  transform::RawBatchView view;
+  skewfree::transform::RawBatchView view;
   view.num_rows = beta1.size();
-  view.columns = {transform::ColumnView(absl::MakeConstSpan(beta1)),
-                  transform::ColumnView(absl::MakeConstSpan(beta2)),
-                  transform::ColumnView(absl::MakeConstSpan(hour)),
-                  transform::ColumnView(absl::MakeConstSpan(weekday))};
+  view.columns = {skewfree::transform::ColumnView(absl::MakeConstSpan(beta1)),
+                  skewfree::transform::ColumnView(absl::MakeConstSpan(beta2)),
+                  skewfree::transform::ColumnView(absl::MakeConstSpan(hour)),
+                  skewfree::transform::ColumnView(absl::MakeConstSpan(weekday))};
   std::vector<float> served(beta1.size());
   ASSERT_TRUE(bundle.Predict(view, absl::MakeSpan(served)).ok());
   for (size_t i = 0; i < served.size(); ++i) {
@@ -72,7 +72,7 @@ class QualityTest : public TrainerTest {
     EXPECT_THAT(result.out, HasSubstr("exported " + export_dir + "/1"));
     auto bundle = LoadVersion(export_dir, 1);
     ASSERT_NE(bundle, nullptr);
-    const v1::BundleMetadata& meta = bundle->metadata();
+    const skewfree::v1::BundleMetadata& meta = bundle->metadata();
     EXPECT_EQ(meta.model_name(), "humidity");
     EXPECT_EQ(meta.optimizer(), optimizer);
     EXPECT_EQ(meta.producer(), "skewfree-train");
@@ -83,10 +83,10 @@ class QualityTest : public TrainerTest {
     EXPECT_LE(rmse, 1.01 * floor) << optimizer << ": floor " << floor;
     EXPECT_GT(meta.eval_metrics().at("mae"), 0.0);
     ExpectSpecialSlotsRecovered(*bundle);
-    auto csv = model::ReadFile(model_dir + "/eval_predictions.csv");
+    auto csv = skewfree::common::ReadFile(model_dir + "/eval_predictions.csv");
     ASSERT_TRUE(csv.ok()) << csv.status();
     ExpectBundleReproducesPredictions(*bundle, *csv, eval_, 1000);
-    auto report = model::ReadFile(model_dir + "/report.html");
+    auto report = skewfree::common::ReadFile(model_dir + "/report.html");
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_THAT(*report, HasSubstr("<svg"));
     EXPECT_THAT(*report, HasSubstr("hour_of_week weights"));
@@ -135,4 +135,4 @@ TEST_F(QualityTest, ExportBestExportsEveryImprovementAndTheEnd) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "tests/training/training_fixture.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -32,7 +32,7 @@ std::vector<std::string> Checkpoints(const std::string& dir) {
 }
 
 // Exported weights and bias, for bitwise comparison.
-std::vector<double> Parameters(const model::Bundle& bundle) {
+std::vector<double> Parameters(const skewfree::model::Bundle& bundle) {
   std::vector<double> p = bundle.model().weights();
   p.push_back(bundle.model().bias());
   return p;
@@ -103,9 +103,9 @@ TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
   ASSERT_EQ(checkpoints.size(), 3u);
   const std::string newest = checkpoints.back();
   EXPECT_THAT(newest, HasSubstr("ckpt-000000000300.pb"));
-  std::string bytes = model::ReadFile(newest).value();
+  std::string bytes = skewfree::common::ReadFile(newest).value();
   bytes.resize(bytes.size() / 2);
-  ASSERT_TRUE(model::WriteFileAtomically(newest, bytes).ok());
+  ASSERT_TRUE(skewfree::common::WriteFileAtomically(newest, bytes).ok());
   const CommandResult second = Run(argv, "second");
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.err, HasSubstr("ignoring unusable checkpoint"));
@@ -173,4 +173,4 @@ TEST_F(ResumeTest, ServesMetricsWhileTrainingAndCheckpointsOnSigterm) {
 }
 
 }  // namespace
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing

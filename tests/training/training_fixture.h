@@ -17,13 +17,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/bundle.h"
-#include "model/file_util.h"
+#include "common/file_util.h"
 #include "tests/serving/subprocess.h"
 #include "tests/http_get.h"
 #include "tests/temp_dir.h"
 #include "training/simulator/simulator.h"
 
-namespace skewfree::testing {
+namespace skewfree_testing {
 
 inline std::string TrainBinary() { return std::string(SKEWFREE_BIN_DIR) + "/skewfree-train"; }
 
@@ -41,8 +41,8 @@ class TrainerTest : public ::testing::Test {
   void SetUp() override {
     train_ = dir_.Join("train.csv");
     eval_ = dir_.Join("eval.csv");
-    ASSERT_TRUE(simulator::WriteCsv({.rows = kTrainRows, .seed = kTrainSeed}, train_).ok());
-    ASSERT_TRUE(simulator::WriteCsv({.rows = kEvalRows, .seed = kEvalSeed}, eval_).ok());
+    ASSERT_TRUE(skewfree::simulator::WriteCsv({.rows = kTrainRows, .seed = kTrainSeed}, train_).ok());
+    ASSERT_TRUE(skewfree::simulator::WriteCsv({.rows = kEvalRows, .seed = kEvalSeed}, eval_).ok());
   }
 
   // The base command line; tests append what they vary.
@@ -59,12 +59,12 @@ class TrainerTest : public ::testing::Test {
 
   // RMSE of the simulator's noiseless truth on the eval rows.
   static double NoiseFloor() {
-    std::vector<simulator::Row> rows;
-    simulator::GenerateRows(kEvalSeed, 8.0, 0, kEvalRows, &rows);
+    std::vector<skewfree::simulator::Row> rows;
+    skewfree::simulator::GenerateRows(kEvalSeed, 8.0, 0, kEvalRows, &rows);
     double sum = 0;
-    for (const simulator::Row& r : rows) {
+    for (const skewfree::simulator::Row& r : rows) {
       const double e =
-          simulator::ExpectedHumidity(r.beta1, r.beta2, r.hour, r.weekday, 8.0) - r.humidity;
+          skewfree::simulator::ExpectedHumidity(r.beta1, r.beta2, r.hour, r.weekday, 8.0) - r.humidity;
       sum += e * e;
     }
     return std::sqrt(sum / static_cast<double>(rows.size()));
@@ -72,7 +72,7 @@ class TrainerTest : public ::testing::Test {
 
   // Checks the hour-of-week weights: the 18 special slots ~8 above the
   // median slot, every other slot ~0 from it.
-  static void ExpectSpecialSlotsRecovered(const model::Bundle& bundle) {
+  static void ExpectSpecialSlotsRecovered(const skewfree::model::Bundle& bundle) {
     const std::vector<double>& w = bundle.model().weights();
     std::vector<double> slots(w.begin() + 2, w.begin() + 170);
     std::vector<double> sorted = slots;
@@ -82,7 +82,7 @@ class TrainerTest : public ::testing::Test {
     for (int weekday = 0; weekday < 7; ++weekday) {
       for (int hour = 0; hour < 24; ++hour) {
         const double effect = slots[weekday * 24 + hour] - median;
-        if (simulator::IsSpecialSlot(weekday, hour)) {
+        if (skewfree::simulator::IsSpecialSlot(weekday, hour)) {
           ++special;
           EXPECT_NEAR(effect, 8.0, 1.0) << "weekday " << weekday << " hour " << hour;
         } else {
@@ -93,9 +93,9 @@ class TrainerTest : public ::testing::Test {
     EXPECT_EQ(special, 18);
   }
 
-  static std::shared_ptr<const model::Bundle> LoadVersion(const std::string& export_dir,
+  static std::shared_ptr<const skewfree::model::Bundle> LoadVersion(const std::string& export_dir,
                                                           int version) {
-    auto bundle = model::Bundle::Load(absl::StrCat(export_dir, "/", version));
+    auto bundle = skewfree::model::Bundle::Load(absl::StrCat(export_dir, "/", version));
     EXPECT_TRUE(bundle.ok()) << bundle.status();
     return bundle.ok() ? *bundle : nullptr;
   }
@@ -106,6 +106,6 @@ class TrainerTest : public ::testing::Test {
 };
 
 
-}  // namespace skewfree::testing
+}  // namespace skewfree_testing
 
 #endif  // SKEWFREE_TESTS_TRAINING_TRAINING_FIXTURE_H_

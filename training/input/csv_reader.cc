@@ -18,7 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "training/input/fast_float.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::training::internal {
 namespace {
@@ -100,12 +100,12 @@ absl::StatusOr<std::string> ReadPrefix(const std::string& path, bool gzip, size_
   std::string prefix(limit, '\0');
   size_t n = 0;
   if (gzip) {
-    ASSIGN_OR_RETURN(GzPtr file, OpenGzip(path));
-    ASSIGN_OR_RETURN(n, ReadGzip(file.get(), path, prefix.data(), limit));
+    SKEWFREE_ASSIGN_OR_RETURN(GzPtr file, OpenGzip(path));
+    SKEWFREE_ASSIGN_OR_RETURN(n, ReadGzip(file.get(), path, prefix.data(), limit));
   } else {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return OpenError(path);
-    ASSIGN_OR_RETURN(n, ReadAt(fd.get(), path, prefix.data(), limit, 0));
+    SKEWFREE_ASSIGN_OR_RETURN(n, ReadAt(fd.get(), path, prefix.data(), limit, 0));
   }
   prefix.resize(n);
   return prefix;
@@ -165,7 +165,7 @@ absl::StatusOr<FileSchema> ReadFileSchema(const std::string& path,
   struct stat info;
   if (::stat(path.c_str(), &info) != 0) return OpenError(path);
   schema.size = info.st_size;
-  ASSIGN_OR_RETURN(std::string prefix, ReadPrefix(path, schema.gzip, kHeaderLimit));
+  SKEWFREE_ASSIGN_OR_RETURN(std::string prefix, ReadPrefix(path, schema.gzip, kHeaderLimit));
   if (prefix.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": empty file, no header"));
   }
@@ -179,7 +179,7 @@ absl::StatusOr<FileSchema> ReadFileSchema(const std::string& path,
   if (newline == std::string::npos && !schema.gzip) schema.header_bytes = schema.size;
   header = absl::StripSuffix(header, "\r");
   header = absl::StripPrefix(header, "\xEF\xBB\xBF");  // A UTF-8 byte order mark.
-  RETURN_IF_ERROR(MapHeader(layout, header, &schema));
+  SKEWFREE_RETURN_IF_ERROR(MapHeader(layout, header, &schema));
   return schema;
 }
 
@@ -289,7 +289,7 @@ absl::StatusOr<int64_t> LineNumberAt(const FileSchema& file, int64_t offset) {
   GzPtr gz;
   std::unique_ptr<Fd> fd;
   if (file.gzip) {
-    ASSIGN_OR_RETURN(gz, OpenGzip(file.path));
+    SKEWFREE_ASSIGN_OR_RETURN(gz, OpenGzip(file.path));
   } else {
     fd = std::make_unique<Fd>(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd->get() < 0) return OpenError(file.path);
@@ -299,9 +299,9 @@ absl::StatusOr<int64_t> LineNumberAt(const FileSchema& file, int64_t offset) {
         std::min<int64_t>(offset - position, static_cast<int64_t>(buffer.size())));
     size_t n = 0;
     if (gz != nullptr) {
-      ASSIGN_OR_RETURN(n, ReadGzip(gz.get(), file.path, buffer.data(), want));
+      SKEWFREE_ASSIGN_OR_RETURN(n, ReadGzip(gz.get(), file.path, buffer.data(), want));
     } else {
-      ASSIGN_OR_RETURN(n, ReadAt(fd->get(), file.path, buffer.data(), want, position));
+      SKEWFREE_ASSIGN_OR_RETURN(n, ReadAt(fd->get(), file.path, buffer.data(), want, position));
     }
     if (n == 0) break;
     lines += std::count(buffer.data(), buffer.data() + n, '\n');
@@ -329,12 +329,12 @@ absl::Status BlockParser::Process(const FileSchema& file, const WorkItem& item,
   emit_ = &emit;
   file_ = &file;
   bad_rows_ = 0;
-  RETURN_IF_ERROR(StartBatch());
+  SKEWFREE_RETURN_IF_ERROR(StartBatch());
   absl::Status status = file.gzip ? ProcessGzip(file) : ProcessPlain(file, item);
   if (status.ok()) status = CheckPendingRows();
   if (!status.ok()) {
     // Rows before the bad one still count; the error follows them.
-    if (batch_ != nullptr) RETURN_IF_ERROR(EmitBatch(false));
+    if (batch_ != nullptr) SKEWFREE_RETURN_IF_ERROR(EmitBatch(false));
     return status;
   }
   return EmitBatch(true);
@@ -350,7 +350,7 @@ absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& i
   if (buffer_.size() < span + kReadPiece + kParsePadding) {
     buffer_.resize(span + kReadPiece + kParsePadding);
   }
-  ASSIGN_OR_RETURN(size_t have, ReadAt(fd.get(), file.path, buffer_.data(), span, start));
+  SKEWFREE_ASSIGN_OR_RETURN(size_t have, ReadAt(fd.get(), file.path, buffer_.data(), span, start));
   const char* first_newline = static_cast<const char*>(std::memchr(buffer_.data(), '\n', have));
   if (first_newline == nullptr || first_newline + 1 >= buffer_.data() + span) {
     return absl::OkStatus();  // No line starts in this range.
@@ -363,7 +363,7 @@ absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& i
       if (buffer_.size() < have + kReadPiece + kParsePadding) {
         buffer_.resize(have + kReadPiece + kParsePadding);
       }
-      ASSIGN_OR_RETURN(size_t n, ReadAt(fd.get(), file.path, buffer_.data() + have,
+      SKEWFREE_ASSIGN_OR_RETURN(size_t n, ReadAt(fd.get(), file.path, buffer_.data() + have,
                                         kReadPiece, start + static_cast<int64_t>(have)));
       const char* newline =
           static_cast<const char*>(std::memchr(buffer_.data() + have, '\n', n));
@@ -387,7 +387,7 @@ absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& i
 }
 
 absl::Status BlockParser::ProcessGzip(const FileSchema& file) {
-  ASSIGN_OR_RETURN(GzPtr gz, OpenGzip(file.path));
+  SKEWFREE_ASSIGN_OR_RETURN(GzPtr gz, OpenGzip(file.path));
   int64_t buffer_offset = 0;        // File offset of buffer_[0].
   int64_t next = file.header_bytes;  // First byte not parsed yet.
   size_t have = 0;
@@ -395,12 +395,12 @@ absl::Status BlockParser::ProcessGzip(const FileSchema& file) {
     if (buffer_.size() < have + kGzipBlock + kParsePadding) {
       buffer_.resize(have + kGzipBlock + kParsePadding);
     }
-    ASSIGN_OR_RETURN(size_t n, ReadGzip(gz.get(), file.path, buffer_.data() + have, kGzipBlock));
+    SKEWFREE_ASSIGN_OR_RETURN(size_t n, ReadGzip(gz.get(), file.path, buffer_.data() + have, kGzipBlock));
     have += n;
     const int64_t skip = std::max<int64_t>(0, next - buffer_offset);
     if (n == 0) {  // EOF: the rest is the last line (without '\n').
       if (static_cast<int64_t>(have) > skip) {
-        RETURN_IF_ERROR(ParseLines(file, buffer_.data() + skip, buffer_.data() + have, next));
+        SKEWFREE_RETURN_IF_ERROR(ParseLines(file, buffer_.data() + skip, buffer_.data() + have, next));
       }
       return absl::OkStatus();
     }
@@ -419,7 +419,7 @@ absl::Status BlockParser::ProcessGzip(const FileSchema& file) {
       }
       continue;
     }
-    RETURN_IF_ERROR(ParseLines(file, begin, last + 1, next));
+    SKEWFREE_RETURN_IF_ERROR(ParseLines(file, begin, last + 1, next));
     const size_t used = static_cast<size_t>(last + 1 - buffer_.data());
     std::memmove(buffer_.data(), last + 1, have - used);
     have -= used;
@@ -455,15 +455,15 @@ absl::Status BlockParser::ParseLines(const FileSchema& file, const char* begin,
         ++bad_rows_;
       } else {
         // A bad value in an earlier row, not checked yet, comes first.
-        RETURN_IF_ERROR(CheckPendingRows());
-        ASSIGN_OR_RETURN(int64_t line, LineNumberAt(file, line_offset_));
+        SKEWFREE_RETURN_IF_ERROR(CheckPendingRows());
+        SKEWFREE_ASSIGN_OR_RETURN(int64_t line, LineNumberAt(file, line_offset_));
         return absl::InvalidArgumentError(absl::StrCat(file.path, ":", line, ": ", reason_));
       }
     } else if (row_ == capacity_) {
-      RETURN_IF_ERROR(CheckPendingRows());
+      SKEWFREE_RETURN_IF_ERROR(CheckPendingRows());
       if (row_ == capacity_) {  // Skipped rows leave room to fill first.
-        RETURN_IF_ERROR(EmitBatch(false));
-        RETURN_IF_ERROR(StartBatch());
+        SKEWFREE_RETURN_IF_ERROR(EmitBatch(false));
+        SKEWFREE_RETURN_IF_ERROR(StartBatch());
       }
     }
     p = next;
@@ -605,7 +605,7 @@ absl::Status BlockParser::CheckPendingRows() {
     const std::string row_text = absl::StrCat("' row ", row, ": ");
     const size_t at = reason.find(row_text);
     if (at != std::string::npos) reason.replace(at, row_text.size(), "': ");
-    ASSIGN_OR_RETURN(int64_t line, LineNumberAt(*file_, row_offsets_[row]));
+    SKEWFREE_ASSIGN_OR_RETURN(int64_t line, LineNumberAt(*file_, row_offsets_[row]));
     return absl::InvalidArgumentError(absl::StrCat(file_->path, ":", line, ": ", reason));
   }
   row_ = checked_ = kept;
@@ -639,7 +639,7 @@ absl::Status BlockParser::EmitBatch(bool last) {
   // Normally a no-op; after an I/O error it keeps unchecked rows out.
   const absl::Status checked = CheckPendingRows();
   if (transformer_ != nullptr && row_ > 0) {
-    RETURN_IF_ERROR(transformer_->TransformRange(view_, 0, row_,
+    SKEWFREE_RETURN_IF_ERROR(transformer_->TransformRange(view_, 0, row_,
                                                  batch_->features.dense.data(),
                                                  batch_->features.active.data()));
   }
@@ -648,7 +648,7 @@ absl::Status BlockParser::EmitBatch(bool last) {
   batch_ = nullptr;
   const int64_t bad_rows = bad_rows_;
   bad_rows_ = 0;
-  RETURN_IF_ERROR((*emit_)(batch, bad_rows, last));
+  SKEWFREE_RETURN_IF_ERROR((*emit_)(batch, bad_rows, last));
   return checked;
 }
 

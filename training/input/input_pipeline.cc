@@ -15,8 +15,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "common/random.h"
 #include "training/input/csv_reader.h"
-#include "transform/status_macros.h"
+#include "common/status_macros.h"
 
 namespace skewfree::training {
 namespace {
@@ -29,14 +30,6 @@ constexpr int64_t kPipelineBlockBytes = 2 << 20;
 constexpr int64_t kScanBlockBytes = 4 << 20;
 constexpr size_t kChunkRows = 8192;      // Rows per parsed chunk in the pipeline.
 constexpr size_t kChunksPerItem = 16;    // Parsed chunks one item may queue.
-constexpr uint64_t kPositionFormat = 1;  // Version of the shuffle_rng encoding.
-
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 // The shuffle RNG: SplitMix64, portable and seeded per epoch.
 class ShuffleRandom {
@@ -45,8 +38,7 @@ class ShuffleRandom {
     state_ = seed ^ (static_cast<uint64_t>(epoch) * 0xd1342543de82ef95ULL);
   }
   size_t Below(size_t n) {
-    return static_cast<size_t>(
-        (static_cast<unsigned __int128>(SplitMix64(&state_)) * n) >> 64);
+    return static_cast<size_t>(common::SplitMix64Below(&state_, n));
   }
 
  private:
@@ -61,22 +53,10 @@ absl::StatusOr<std::vector<FileSchema>> ReadSchemas(const transform::FeatureLayo
                                                     const std::vector<std::string>& files) {
   std::vector<FileSchema> schemas;
   for (const std::string& path : files) {
-    ASSIGN_OR_RETURN(FileSchema schema, internal::ReadFileSchema(path, layout));
+    SKEWFREE_ASSIGN_OR_RETURN(FileSchema schema, internal::ReadFileSchema(path, layout));
     schemas.push_back(std::move(schema));
   }
   return schemas;
-}
-
-void PutU64(uint64_t value, std::string* out) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-uint64_t GetU64(const std::string& in, size_t index) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) {
-    value |= static_cast<uint64_t>(static_cast<unsigned char>(in[index * 8 + i])) << (8 * i);
-  }
-  return value;
 }
 
 }  // namespace
@@ -159,7 +139,7 @@ class InputPipeline::Impl {
     if (!error_.ok()) return error_;
     if (workers_.empty()) Start();
     while (skip_batches_ > 0) {
-      ASSIGN_OR_RETURN(bool more, Produce(&scratch_));
+      SKEWFREE_ASSIGN_OR_RETURN(bool more, Produce(&scratch_));
       if (!more) break;
       --skip_batches_;
     }
@@ -171,13 +151,10 @@ class InputPipeline::Impl {
     v1::InputPosition position;
     position.set_epoch(epoch_);
     position.set_batches_emitted(batches_emitted_ + skip_batches_);
-    std::string state;
-    PutU64(kPositionFormat, &state);
-    PutU64(options_.seed, &state);
-    PutU64(options_.batch_size, &state);
-    PutU64(options_.shuffle_buffer, &state);
-    PutU64(static_cast<uint64_t>(epoch_batches_ + skip_batches_), &state);
-    position.set_shuffle_rng(state);
+    position.set_seed(options_.seed);
+    position.set_batch_size(static_cast<int64_t>(options_.batch_size));
+    position.set_shuffle_buffer(static_cast<int64_t>(options_.shuffle_buffer));
+    position.set_epoch_batches_emitted(epoch_batches_ + skip_batches_);
     return position;
   }
 
@@ -185,20 +162,21 @@ class InputPipeline::Impl {
     if (!workers_.empty()) {
       return absl::FailedPreconditionError("Restore() must come before the first Next()");
     }
-    const std::string& state = position.shuffle_rng();
-    if (state.size() != 40 || GetU64(state, 0) != kPositionFormat || position.epoch() < 0) {
-      return absl::InvalidArgumentError("input position is malformed");
+    const int64_t epoch_batches = position.epoch_batches_emitted();
+    if (position.epoch() < 0 || epoch_batches < 0 ||
+        epoch_batches > position.batches_emitted()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input position is malformed: epoch ", position.epoch(), ", batches emitted ",
+          position.batches_emitted(), ", of which in this epoch ", epoch_batches));
     }
-    const int64_t epoch_batches = static_cast<int64_t>(GetU64(state, 4));
-    if (GetU64(state, 1) != options_.seed || GetU64(state, 2) != options_.batch_size ||
-        GetU64(state, 3) != options_.shuffle_buffer) {
+    if (position.seed() != options_.seed ||
+        position.batch_size() != static_cast<int64_t>(options_.batch_size) ||
+        position.shuffle_buffer() != static_cast<int64_t>(options_.shuffle_buffer)) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "input position was taken with seed ", GetU64(state, 1), ", batch size ",
-          GetU64(state, 2), ", shuffle buffer ", GetU64(state, 3), "; this run has ",
-          options_.seed, ", ", options_.batch_size, ", ", options_.shuffle_buffer));
-    }
-    if (epoch_batches < 0 || epoch_batches > position.batches_emitted()) {
-      return absl::InvalidArgumentError("input position is malformed");
+          "input position was taken with seed ", position.seed(), ", batch size ",
+          position.batch_size(), ", shuffle buffer ", position.shuffle_buffer(),
+          "; this run has ", options_.seed, ", ", options_.batch_size, ", ",
+          options_.shuffle_buffer));
     }
     epoch_ = position.epoch();
     random_.Seed(options_.seed, epoch_);
@@ -439,8 +417,8 @@ absl::StatusOr<std::unique_ptr<InputPipeline>> InputPipeline::Create(
       transformer->layout().spec().SerializeAsString() != layout.spec().SerializeAsString()) {
     return absl::InvalidArgumentError("the transformer's spec differs from the layout's");
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPatterns(options.patterns));
-  ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPatterns(options.patterns));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
   auto impl = std::make_unique<Impl>(layout, transformer, std::move(options), std::move(files),
                                      std::move(schemas));
   return std::unique_ptr<InputPipeline>(new InputPipeline(std::move(impl)));
@@ -466,8 +444,8 @@ absl::StatusOr<ScanStats> ScanFiles(
     return absl::InvalidArgumentError(
         absl::StrCat("threads must be in [1, 256], got ", options.threads));
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPatterns(options.patterns));
-  ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPatterns(options.patterns));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
   const std::vector<WorkItem> items = internal::MakeWorkItems(schemas, kScanBlockBytes);
   std::atomic<size_t> next_item{0};
   std::atomic<bool> failed{false};

@@ -99,9 +99,9 @@ class InputPipeline {
   // after an error every call returns it again.
   absl::StatusOr<bool> Next(Batch* batch);
 
-  // The position after the batches returned so far: epoch, batches_emitted
-  // (all epochs), and in shuffle_rng an encoded resume state (format version,
-  // seed, batch size, shuffle buffer size, batches emitted in this epoch).
+  // The position after the batches returned so far: epoch, batches emitted
+  // (all epochs and in this epoch), and the seed, batch size and shuffle
+  // buffer size it is only valid for.
   v1::InputPosition Position() const;
   // Before the first Next(): continue exactly at `position` (same rows, same
   // order, same shuffle) by re-reading its epoch from the start and skipping

@@ -21,9 +21,9 @@
 namespace skewfree::training {
 namespace {
 
-using ::skewfree::testing::IsOk;
-using ::skewfree::testing::StatusIs;
-using ::skewfree::testing::TempDir;
+using ::skewfree_testing::IsOk;
+using ::skewfree_testing::StatusIs;
+using ::skewfree_testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -67,9 +67,9 @@ void AppendRows(const Batch& batch, std::vector<Row>* rows) {
 class InputPipelineTest : public ::testing::Test {
  protected:
   InputPipelineTest()
-      : layout_(transform::FeatureLayout::Create(skewfree::testing::HumiditySpec()).value()),
-        transformer_(transform::Transformer::Create(skewfree::testing::HumiditySpec(),
-                                                    skewfree::testing::HumidityState())
+      : layout_(transform::FeatureLayout::Create(skewfree_testing::HumiditySpec()).value()),
+        transformer_(transform::Transformer::Create(skewfree_testing::HumiditySpec(),
+                                                    skewfree_testing::HumidityState())
                          .value()) {}
 
   absl::StatusOr<std::unique_ptr<InputPipeline>> Make(InputOptions options) {
@@ -436,8 +436,10 @@ TEST_F(InputPipelineTest, RestoreRejectsMismatchesAndLateCalls) {
   ASSERT_THAT(other, IsOk());
   EXPECT_THAT((*other)->Restore(position),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("seed 3")));
-  EXPECT_THAT((*other)->Restore(v1::InputPosition()),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  v1::InputPosition malformed = position;
+  malformed.set_epoch_batches_emitted(malformed.batches_emitted() + 1);
+  EXPECT_THAT((*other)->Restore(malformed),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("malformed")));
 }
 
 TEST_F(InputPipelineTest, HeaderOnlyFilesAndRawRows) {

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/random.h"
 
 namespace skewfree::simulator {
 namespace {
@@ -21,19 +22,12 @@ namespace {
 // Rows generated per task; a multiple of kBlockRows keeps tasks independent.
 constexpr int64_t kPieceRows = 64 * kBlockRows;
 
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // xoshiro256**: small, fast, and the same numbers on every platform.
 class Random {
  public:
   Random(uint64_t seed, uint64_t block) {
     uint64_t state = seed ^ (block * 0xd1342543de82ef95ULL + 0x632be59bd9b4e019ULL);
-    for (uint64_t& word : s_) word = SplitMix64(&state);
+    for (uint64_t& word : s_) word = common::SplitMix64(&state);
   }
   uint64_t Next() {
     const uint64_t result = Rotl(s_[1] * 5, 7) * 9;

@@ -17,9 +17,9 @@
 namespace skewfree::simulator {
 namespace {
 
-using ::skewfree::testing::IsOk;
-using ::skewfree::testing::StatusIs;
-using ::skewfree::testing::TempDir;
+using ::skewfree_testing::IsOk;
+using ::skewfree_testing::StatusIs;
+using ::skewfree_testing::TempDir;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,4 +1,4 @@
-#include "model/file_util.h"
+#include "common/file_util.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace skewfree::model {
+namespace skewfree::common {
 namespace {
 
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
@@ -147,4 +147,4 @@ absl::StatusOr<std::vector<int64_t>> ListNumberedDirectories(const std::string& 
   return numbers;
 }
 
-}  // namespace skewfree::model
+}  // namespace skewfree::common

@@ -1,4 +1,4 @@
-#include "model/file_util.h"
+#include "common/file_util.h"
 
 #include <filesystem>
 
@@ -7,11 +7,11 @@
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
-namespace skewfree::model {
+namespace skewfree::common {
 namespace {
 
-using ::skewfree::testing::StatusIs;
-using ::skewfree::testing::TempDir;
+using ::skewfree_testing::StatusIs;
+using ::skewfree_testing::TempDir;
 using ::testing::ElementsAre;
 
 TEST(FileUtilTest, AtomicWriteReplacesWholeFile) {
@@ -57,4 +57,4 @@ TEST(FileUtilTest, Sha256OfKnownInput) {
 }
 
 }  // namespace
-}  // namespace skewfree::model
+}  // namespace skewfree::common

@@ -1,6 +1,6 @@
 // Small, careful file helpers: whole-file reads, atomic writes, digests.
-#ifndef SKEWFREE_MODEL_FILE_UTIL_H_
-#define SKEWFREE_MODEL_FILE_UTIL_H_
+#ifndef SKEWFREE_COMMON_FILE_UTIL_H_
+#define SKEWFREE_COMMON_FILE_UTIL_H_
 
 #include <cstdint>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace skewfree::model {
+namespace skewfree::common {
 
 // The whole file. NotFound if it does not exist; other errors name the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
@@ -41,6 +41,6 @@ std::string Sha256Hex(absl::string_view data);
 // temporary ".tmp-..." directories never count. NotFound if `dir` is missing.
 absl::StatusOr<std::vector<int64_t>> ListNumberedDirectories(const std::string& dir);
 
-}  // namespace skewfree::model
+}  // namespace skewfree::common
 
-#endif  // SKEWFREE_MODEL_FILE_UTIL_H_
+#endif  // SKEWFREE_COMMON_FILE_UTIL_H_
