@@ -8,7 +8,7 @@ target_link_libraries(skewfree-empty-server PRIVATE skewfree::inference_grpc gRP
 # The benchmark itself: run by hand (build/bin/serving_bench); exit 3 when a
 # target is missed.
 add_executable(serving_bench serving_bench.cc)
-target_link_libraries(serving_bench PRIVATE skewfree::client skewfree::model skewfree::test_util
+target_link_libraries(serving_bench PRIVATE skewfree::client_tools skewfree::model skewfree::test_util
                       absl::flags absl::flags_parse absl::str_format skewfree::warnings)
 target_compile_definitions(serving_bench PRIVATE SKEWFREE_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 add_dependencies(serving_bench skewfree-server skewfree-empty-server)

@@ -1,9 +1,8 @@
 #include "client/channel.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -12,14 +11,15 @@ namespace skewfree::client {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " file '", path, "'"));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  if (contents.str().empty()) {
+  absl::StatusOr<std::string> contents = common::ReadFile(path);
+  if (!contents.ok()) {
+    return absl::Status(contents.status().code(),
+                        absl::StrCat("cannot read ", what, " file: ", contents.status().message()));
+  }
+  if (contents->empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " file '", path, "' is empty"));
   }
-  return contents.str();
+  return contents;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
@@ -36,16 +36,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     return grpc::InsecureChannelCredentials();
   }
   grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = ReadPem(options.tls_ca_file, "CA certificate");
-  if (!ca.ok()) return ca.status();
-  ssl.pem_root_certs = *std::move(ca);
+  SKEWFREE_ASSIGN_OR_RETURN(std::string ca, ReadPem(options.tls_ca_file, "CA certificate"));
+  ssl.pem_root_certs = std::move(ca);
   if (has_cert) {
-    absl::StatusOr<std::string> cert = ReadPem(options.tls_cert_file, "client certificate");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadPem(options.tls_key_file, "client key");
-    if (!key.ok()) return key.status();
-    ssl.pem_cert_chain = *std::move(cert);
-    ssl.pem_private_key = *std::move(key);
+    SKEWFREE_ASSIGN_OR_RETURN(std::string cert, ReadPem(options.tls_cert_file, "client certificate"));
+    SKEWFREE_ASSIGN_OR_RETURN(std::string key, ReadPem(options.tls_key_file, "client key"));
+    ssl.pem_cert_chain = std::move(cert);
+    ssl.pem_private_key = std::move(key);
   }
   return grpc::SslCredentials(ssl);
 }
@@ -55,9 +52,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOptions& options,
                                                              int pool_index) {
   if (options.target.empty()) return absl::InvalidArgumentError("--target is empty");
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      Credentials(options);
-  if (!credentials.ok()) return credentials.status();
+  SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials, Credentials(options));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   args.SetMaxSendMessageSize(-1);
@@ -70,7 +65,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOption
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("skewfree.channel_index", pool_index);
   }
-  return grpc::CreateCustomChannel(options.target, *credentials, args);
+  return grpc::CreateCustomChannel(options.target, credentials, args);
 }
 
 }  // namespace skewfree::client

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "client/status_util.h"
+#include "common/status_macros.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -63,10 +64,9 @@ absl::StatusOr<std::unique_ptr<PredictionClient>> PredictionClient::Create(Optio
     return absl::InvalidArgumentError(
         absl::StrCat("timeout must be positive, got ", absl::FormatDuration(options.timeout)));
   }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateChannel(options.channel);
-  if (!channel.ok()) return channel.status();
+  SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, CreateChannel(options.channel));
   return std::unique_ptr<PredictionClient>(
-      new PredictionClient(std::move(options), *std::move(channel)));
+      new PredictionClient(std::move(options), std::move(channel)));
 }
 
 PredictionClient::PredictionClient(Options options, std::shared_ptr<grpc::Channel> channel)
@@ -82,16 +82,14 @@ absl::StatusOr<Prediction> PredictionClient::Predict(absl::string_view model,
                                                      const Batch& batch) const {
   const inference::ModelInferRequest request =
       BuildInferRequest(model, options_.model_version, batch, options_.encoding);
-  absl::StatusOr<inference::ModelInferResponse> response = Infer(request);
-  if (!response.ok()) return response.status();
-  return ParseInferResponse(*response, batch.num_rows());
+  SKEWFREE_ASSIGN_OR_RETURN(inference::ModelInferResponse response, Infer(request));
+  return ParseInferResponse(response, batch.num_rows());
 }
 
 absl::StatusOr<Prediction> PredictionClient::Predict(absl::string_view model,
                                                      absl::Span<const Row> rows) const {
-  absl::StatusOr<Batch> batch = Batch::FromRows(rows);
-  if (!batch.ok()) return batch.status();
-  return Predict(model, *batch);
+  SKEWFREE_ASSIGN_OR_RETURN(Batch batch, Batch::FromRows(rows));
+  return Predict(model, batch);
 }
 
 absl::StatusOr<inference::ModelInferResponse> PredictionClient::Infer(
@@ -99,8 +97,7 @@ absl::StatusOr<inference::ModelInferResponse> PredictionClient::Infer(
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ModelInferResponse response;
-  absl::Status status = FromGrpcStatus(stub_->ModelInfer(&context, request, &response));
-  if (!status.ok()) return status;
+  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(stub_->ModelInfer(&context, request, &response)));
   return response;
 }
 
@@ -118,8 +115,7 @@ absl::StatusOr<HealthState> PredictionClient::Health(absl::string_view service) 
                       done.Notify();
                     });
   done.WaitForNotification();
-  absl::Status status = FromGrpcStatus(rpc_status);
-  if (!status.ok()) return status;
+  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(rpc_status));
   return DecodeHealthResponse(response);
 }
 
@@ -127,9 +123,7 @@ absl::StatusOr<bool> PredictionClient::ServerLive() const {
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ServerLiveResponse response;
-  absl::Status status =
-      FromGrpcStatus(stub_->ServerLive(&context, inference::ServerLiveRequest(), &response));
-  if (!status.ok()) return status;
+  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(stub_->ServerLive(&context, inference::ServerLiveRequest(), &response)));
   return response.live();
 }
 
@@ -137,9 +131,7 @@ absl::StatusOr<bool> PredictionClient::ServerReady() const {
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ServerReadyResponse response;
-  absl::Status status =
-      FromGrpcStatus(stub_->ServerReady(&context, inference::ServerReadyRequest(), &response));
-  if (!status.ok()) return status;
+  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(stub_->ServerReady(&context, inference::ServerReadyRequest(), &response)));
   return response.ready();
 }
 
@@ -147,9 +139,7 @@ absl::StatusOr<inference::ServerMetadataResponse> PredictionClient::ServerMetada
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ServerMetadataResponse response;
-  absl::Status status = FromGrpcStatus(
-      stub_->ServerMetadata(&context, inference::ServerMetadataRequest(), &response));
-  if (!status.ok()) return status;
+  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus( stub_->ServerMetadata(&context, inference::ServerMetadataRequest(), &response)));
   return response;
 }
 
@@ -161,8 +151,7 @@ absl::StatusOr<inference::ModelMetadataResponse> PredictionClient::ModelMetadata
   request.set_name(std::string(model));
   request.set_version(std::string(version));
   inference::ModelMetadataResponse response;
-  absl::Status status = FromGrpcStatus(stub_->ModelMetadata(&context, request, &response));
-  if (!status.ok()) return status;
+  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(stub_->ModelMetadata(&context, request, &response)));
   return response;
 }
 

@@ -1,8 +1,8 @@
 // CSV files in and out of `skewfree-client predict --csv`: the columns the
 // model takes are picked by name from the header, typed by the model's
 // metadata; every other column is carried through to the output untouched.
-#ifndef SKEWFREE_CLIENT_CSV_BATCH_H_
-#define SKEWFREE_CLIENT_CSV_BATCH_H_
+#ifndef SKEWFREE_CLIENT_TOOLS_CSV_BATCH_H_
+#define SKEWFREE_CLIENT_TOOLS_CSV_BATCH_H_
 
 #include <string>
 #include <vector>
@@ -35,4 +35,4 @@ absl::StatusOr<std::string> CsvWithPredictions(const CsvTable& table,
 
 }  // namespace skewfree::client
 
-#endif  // SKEWFREE_CLIENT_CSV_BATCH_H_
+#endif  // SKEWFREE_CLIENT_TOOLS_CSV_BATCH_H_

@@ -1,4 +1,4 @@
-#include "client/load_generator.h"
+#include "client/tools/load_generator.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,7 +1,7 @@
 #include <fstream>
 
-#include "client/csv_batch.h"
-#include "client/heatmap.h"
+#include "client/tools/csv_batch.h"
+#include "client/tools/heatmap.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"

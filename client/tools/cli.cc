@@ -1,24 +1,22 @@
-#include "client/cli.h"
+#include "client/tools/cli.h"
 
-#include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "client/csv_batch.h"
-#include "client/heatmap.h"
-#include "client/humidity_sample.h"
+#include "client/tools/csv_batch.h"
+#include "client/tools/heatmap.h"
+#include "client/tools/humidity_sample.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 
 namespace skewfree::client {
 namespace {
 
+// Atomically: an interrupted run never leaves half a CSV or SVG behind.
 absl::Status WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
-  return absl::OkStatus();
+  return common::WriteFileAtomically(path, text);
 }
 
 // Sends `batch` in requests of at most `rows_per_request` rows.
@@ -39,33 +37,26 @@ absl::StatusOr<Prediction> PredictInChunks(const PredictionClient& client,
       }
       columns.push_back(std::move(part));
     }
-    absl::StatusOr<Prediction> chunk = client.Predict(model, *Batch::FromColumns(columns));
-    if (!chunk.ok()) return chunk.status();
-    all.values.insert(all.values.end(), chunk->values.begin(), chunk->values.end());
-    all.model_version = chunk->model_version;
+    SKEWFREE_ASSIGN_OR_RETURN(Prediction chunk, client.Predict(model, *Batch::FromColumns(columns)));
+    all.values.insert(all.values.end(), chunk.values.begin(), chunk.values.end());
+    all.model_version = chunk.model_version;
   }
   return all;
 }
 
 absl::Status PredictCsv(const PredictionClient& client, const PredictCommand& command) {
-  absl::StatusOr<inference::ModelMetadataResponse> metadata = client.ModelMetadata(command.model);
-  if (!metadata.ok()) return metadata.status();
-  absl::StatusOr<std::vector<Column>> inputs = InputColumns(*metadata);
-  if (!inputs.ok()) return inputs.status();
-  absl::StatusOr<CsvTable> table = ReadCsv(command.csv, *std::move(inputs));
-  if (!table.ok()) return table.status();
-  absl::StatusOr<Prediction> prediction =
-      PredictInChunks(client, command.model, table->batch, command.batch);
-  if (!prediction.ok()) return prediction.status();
-  absl::StatusOr<std::string> csv = CsvWithPredictions(*table, prediction->values);
-  if (!csv.ok()) return csv.status();
+  SKEWFREE_ASSIGN_OR_RETURN(inference::ModelMetadataResponse metadata, client.ModelMetadata(command.model));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<Column> inputs, InputColumns(metadata));
+  SKEWFREE_ASSIGN_OR_RETURN(CsvTable table, ReadCsv(command.csv, std::move(inputs)));
+  SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction, PredictInChunks(client, command.model, table.batch, command.batch));
+  SKEWFREE_ASSIGN_OR_RETURN(std::string csv, CsvWithPredictions(table, prediction.values));
   if (command.out.empty()) {
-    std::cout << *csv;
+    std::cout << csv;
     return absl::OkStatus();
   }
-  std::cerr << table->lines.size() << " rows predicted by version "
-            << prediction->model_version << " -> " << command.out << "\n";
-  return WriteText(command.out, *csv);
+  std::cerr << table.lines.size() << " rows predicted by version "
+            << prediction.model_version << " -> " << command.out << "\n";
+  return WriteText(command.out, csv);
 }
 
 }  // namespace
@@ -85,53 +76,47 @@ absl::Status RunPredict(const PredictionClient& client, const PredictCommand& co
                    {"beta2", *command.beta2},
                    {"hour", *command.hour},
                    {"weekday", *command.weekday}};
-  absl::StatusOr<Prediction> prediction = client.Predict(command.model, {row});
-  if (!prediction.ok()) return prediction.status();
+  SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction, client.Predict(command.model, {row}));
   std::cout << absl::StrFormat("%s = %.9g (model %s version %s)\n", command.model,
-                               prediction->values[0], command.model,
-                               prediction->model_version);
+                               prediction.values[0], command.model,
+                               prediction.model_version);
   return absl::OkStatus();
 }
 
 absl::Status RunHealth(const PredictionClient& client, const std::string& model) {
-  absl::StatusOr<bool> live = client.ServerLive();
-  if (!live.ok()) return live.status();
-  absl::StatusOr<bool> ready = client.ServerReady();
-  if (!ready.ok()) return ready.status();
-  std::cout << "live: " << (*live ? "true" : "false") << "\nready: "
-            << (*ready ? "true" : "false") << "\n";
-  bool all_serving = *live && *ready;
+  SKEWFREE_ASSIGN_OR_RETURN(bool live, client.ServerLive());
+  SKEWFREE_ASSIGN_OR_RETURN(bool ready, client.ServerReady());
+  std::cout << "live: " << (live ? "true" : "false") << "\nready: "
+            << (ready ? "true" : "false") << "\n";
+  bool all_serving = live && ready;
   std::vector<std::string> services = {""};
   if (!model.empty()) services.push_back(model);
   for (const std::string& service : services) {
-    absl::StatusOr<HealthState> state = client.Health(service);
-    if (!state.ok()) return state.status();
+    SKEWFREE_ASSIGN_OR_RETURN(HealthState state, client.Health(service));
     std::cout << "health[" << (service.empty() ? "server" : service)
-              << "]: " << HealthStateName(*state) << "\n";
-    all_serving = all_serving && *state == HealthState::kServing;
+              << "]: " << HealthStateName(state) << "\n";
+    all_serving = all_serving && state == HealthState::kServing;
   }
   if (!all_serving) return absl::FailedPreconditionError("the server is not serving");
   return absl::OkStatus();
 }
 
 absl::Status RunMetadata(const PredictionClient& client, const std::string& model) {
-  absl::StatusOr<inference::ServerMetadataResponse> server = client.ServerMetadata();
-  if (!server.ok()) return server.status();
-  std::cout << "server: " << server->name() << " " << server->version()
-            << "\nextensions: " << absl::StrJoin(server->extensions(), ", ") << "\n";
+  SKEWFREE_ASSIGN_OR_RETURN(inference::ServerMetadataResponse server, client.ServerMetadata());
+  std::cout << "server: " << server.name() << " " << server.version()
+            << "\nextensions: " << absl::StrJoin(server.extensions(), ", ") << "\n";
   if (model.empty()) return absl::OkStatus();
-  absl::StatusOr<inference::ModelMetadataResponse> metadata = client.ModelMetadata(model);
-  if (!metadata.ok()) return metadata.status();
-  std::cout << "model: " << metadata->name() << " (platform " << metadata->platform()
-            << ")\nversions: " << absl::StrJoin(metadata->versions(), ", ") << "\n";
+  SKEWFREE_ASSIGN_OR_RETURN(inference::ModelMetadataResponse metadata, client.ModelMetadata(model));
+  std::cout << "model: " << metadata.name() << " (platform " << metadata.platform()
+            << ")\nversions: " << absl::StrJoin(metadata.versions(), ", ") << "\n";
   auto print = [](const char* kind, const auto& tensors) {
     for (const auto& t : tensors) {
       std::cout << kind << ": " << t.name() << " " << t.datatype() << " ["
                 << absl::StrJoin(t.shape(), ", ") << "]\n";
     }
   };
-  print("input", metadata->inputs());
-  print("output", metadata->outputs());
+  print("input", metadata.inputs());
+  print("output", metadata.outputs());
   return absl::OkStatus();
 }
 
@@ -141,18 +126,16 @@ absl::Status RunHeatmap(const PredictionClient& client, const HeatmapCommand& co
         absl::StrCat("--grid must be in [1, 100], got ", command.grid));
   }
   const Batch batch = HeatmapBatch(command.grid, -5.0f, 5.0f);
-  absl::StatusOr<Prediction> prediction = PredictInChunks(client, command.model, batch, 8192);
-  if (!prediction.ok()) return prediction.status();
-  absl::StatusOr<Heatmap> heatmap = AverageCells(prediction->values, command.grid);
-  if (!heatmap.ok()) return heatmap.status();
+  SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction, PredictInChunks(client, command.model, batch, 8192));
+  SKEWFREE_ASSIGN_OR_RETURN(Heatmap heatmap, AverageCells(prediction.values, command.grid));
   std::cout << "mean predicted " << command.model << " by weekday x hour (version "
-            << prediction->model_version << ", " << command.grid * command.grid
+            << prediction.model_version << ", " << command.grid * command.grid
             << " beta pairs per cell)\n"
-            << HeatmapTable(*heatmap);
+            << HeatmapTable(heatmap);
   if (command.svg.empty()) return absl::OkStatus();
   return WriteText(command.svg,
-                   HeatmapSvg(*heatmap, absl::StrCat("Mean predicted ", command.model,
-                                                     ", version ", prediction->model_version)));
+                   HeatmapSvg(heatmap, absl::StrCat("Mean predicted ", command.model,
+                                                     ", version ", prediction.model_version)));
 }
 
 absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command) {
@@ -166,24 +149,22 @@ absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command
   }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < command.channels; ++i) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> c = CreateChannel(channel, i);
-    if (!c.ok()) return c.status();
-    channels.push_back(*std::move(c));
+    SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> c, CreateChannel(channel, i));
+    channels.push_back(std::move(c));
   }
   const inference::ModelInferRequest request =
       BuildInferRequest(command.model, command.model_version,
                         RandomHumidityBatch(command.batch, 42),
                         command.raw ? Encoding::kRaw : Encoding::kTyped);
-  absl::StatusOr<LoadResult> result = RunLoad(channels, request, command.load);
-  if (!result.ok()) return result.status();
-  std::cout << FormatLoadResult(*result) << std::flush;
-  if (result->failed_calls > 0) {
-    return absl::AbortedError(absl::StrCat(result->failed_calls, " calls failed, first: ",
-                                           result->first_errors.empty()
+  SKEWFREE_ASSIGN_OR_RETURN(LoadResult result, RunLoad(channels, request, command.load));
+  std::cout << FormatLoadResult(result) << std::flush;
+  if (result.failed_calls > 0) {
+    return absl::AbortedError(absl::StrCat(result.failed_calls, " calls failed, first: ",
+                                           result.first_errors.empty()
                                                ? std::string("?")
-                                               : result->first_errors[0]));
+                                               : result.first_errors[0]));
   }
-  if (result->ok_calls == 0) return absl::UnavailableError("no call completed");
+  if (result.ok_calls == 0) return absl::UnavailableError("no call completed");
   return absl::OkStatus();
 }
 

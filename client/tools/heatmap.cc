@@ -1,4 +1,4 @@
-#include "client/heatmap.h"
+#include "client/tools/heatmap.h"
 
 #include <algorithm>
 

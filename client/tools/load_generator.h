@@ -1,8 +1,8 @@
 // Closed-loop load on ModelInfer: `concurrency` calls always outstanding,
 // each one reissued as soon as it completes. The engine behind
 // `skewfree-client bench` and bench/serving_bench.
-#ifndef SKEWFREE_CLIENT_LOAD_GENERATOR_H_
-#define SKEWFREE_CLIENT_LOAD_GENERATOR_H_
+#ifndef SKEWFREE_CLIENT_TOOLS_LOAD_GENERATOR_H_
+#define SKEWFREE_CLIENT_TOOLS_LOAD_GENERATOR_H_
 
 #include <cstdint>
 #include <map>
@@ -58,4 +58,4 @@ absl::StatusOr<LoadResult> RunLoad(absl::Span<const std::shared_ptr<grpc::Channe
 
 }  // namespace skewfree::client
 
-#endif  // SKEWFREE_CLIENT_LOAD_GENERATOR_H_
+#endif  // SKEWFREE_CLIENT_TOOLS_LOAD_GENERATOR_H_

@@ -1,12 +1,14 @@
-#include "client/csv_batch.h"
+#include "client/tools/csv_batch.h"
 
-#include <fstream>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 
 namespace skewfree::client {
 namespace {
@@ -46,11 +48,10 @@ absl::StatusOr<std::vector<Column>> InputColumns(
     const inference::ModelMetadataResponse& metadata) {
   std::vector<Column> columns;
   for (const auto& input : metadata.inputs()) {
-    absl::StatusOr<DataType> type = ParseDataType(input.datatype(), input.name());
-    if (!type.ok()) return type.status();
+    SKEWFREE_ASSIGN_OR_RETURN(DataType type, ParseDataType(input.datatype(), input.name()));
     Column column;
     column.name = input.name();
-    column.type = *type;
+    column.type = type;
     columns.push_back(std::move(column));
   }
   if (columns.empty()) {
@@ -61,8 +62,8 @@ absl::StatusOr<std::vector<Column>> InputColumns(
 }
 
 absl::StatusOr<CsvTable> ReadCsv(const std::string& path, std::vector<Column> inputs) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
+  SKEWFREE_ASSIGN_OR_RETURN(const std::string contents, common::ReadFile(path));
+  std::istringstream in(contents);
   CsvTable table;
   if (!std::getline(in, table.header)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": empty file, expected a header"));
@@ -94,9 +95,7 @@ absl::StatusOr<CsvTable> ReadCsv(const std::string& path, std::vector<Column> in
     }
     table.lines.push_back(line);
   }
-  absl::StatusOr<Batch> batch = Batch::FromColumns(std::move(inputs));
-  if (!batch.ok()) return batch.status();
-  table.batch = *std::move(batch);
+  SKEWFREE_ASSIGN_OR_RETURN(table.batch, Batch::FromColumns(std::move(inputs)));
   return table;
 }
 

@@ -1,7 +1,7 @@
 // Humidity rows for load: drawn from the lecture's distributions (betas
 // uniform in [-5, 5], hour and weekday uniform), reproducible by seed.
-#ifndef SKEWFREE_CLIENT_HUMIDITY_SAMPLE_H_
-#define SKEWFREE_CLIENT_HUMIDITY_SAMPLE_H_
+#ifndef SKEWFREE_CLIENT_TOOLS_HUMIDITY_SAMPLE_H_
+#define SKEWFREE_CLIENT_TOOLS_HUMIDITY_SAMPLE_H_
 
 #include <cstdint>
 
@@ -14,4 +14,4 @@ Batch RandomHumidityBatch(int rows, uint64_t seed);
 
 }  // namespace skewfree::client
 
-#endif  // SKEWFREE_CLIENT_HUMIDITY_SAMPLE_H_
+#endif  // SKEWFREE_CLIENT_TOOLS_HUMIDITY_SAMPLE_H_

@@ -1,4 +1,4 @@
-#include "client/humidity_sample.h"
+#include "client/tools/humidity_sample.h"
 
 #include <random>
 #include <vector>

@@ -1,7 +1,7 @@
 // The lecture's picture: mean predicted humidity for every weekday x hour,
 // averaged over a fixed grid of (beta1, beta2) values.
-#ifndef SKEWFREE_CLIENT_HEATMAP_H_
-#define SKEWFREE_CLIENT_HEATMAP_H_
+#ifndef SKEWFREE_CLIENT_TOOLS_HEATMAP_H_
+#define SKEWFREE_CLIENT_TOOLS_HEATMAP_H_
 
 #include <array>
 #include <string>
@@ -36,4 +36,4 @@ std::string HeatmapSvg(const Heatmap& heatmap, const std::string& title);
 
 }  // namespace skewfree::client
 
-#endif  // SKEWFREE_CLIENT_HEATMAP_H_
+#endif  // SKEWFREE_CLIENT_TOOLS_HEATMAP_H_

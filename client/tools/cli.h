@@ -1,13 +1,13 @@
 // The subcommands of skewfree-client. Each prints its result to stdout and
 // returns a Status; main.cc maps flags to these options and errors to exit codes.
-#ifndef SKEWFREE_CLIENT_CLI_H_
-#define SKEWFREE_CLIENT_CLI_H_
+#ifndef SKEWFREE_CLIENT_TOOLS_CLI_H_
+#define SKEWFREE_CLIENT_TOOLS_CLI_H_
 
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
-#include "client/load_generator.h"
+#include "client/tools/load_generator.h"
 #include "client/prediction_client.h"
 
 namespace skewfree::client {
@@ -54,4 +54,4 @@ absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command
 
 }  // namespace skewfree::client
 
-#endif  // SKEWFREE_CLIENT_CLI_H_
+#endif  // SKEWFREE_CLIENT_TOOLS_CLI_H_

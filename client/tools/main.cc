@@ -9,11 +9,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "client/cli.h"
+#include "client/tools/cli.h"
 #include "common/dashed_flags.h"
+#include "common/flag_usage.h"
+#include "common/status_macros.h"
 #include "client/prediction_client.h"
 
 ABSL_FLAG(std::string, target, "localhost:8001", "host:port of the server");
@@ -88,14 +89,13 @@ absl::Status RunCommand(const std::string& name) {
   options.timeout = absl::GetFlag(FLAGS_timeout);
   options.encoding = absl::GetFlag(FLAGS_raw) ? Encoding::kRaw : Encoding::kTyped;
   options.model_version = absl::GetFlag(FLAGS_model_version);
-  absl::StatusOr<std::unique_ptr<PredictionClient>> client =
-      PredictionClient::Create(std::move(options));
-  if (!client.ok()) return client.status();
+  SKEWFREE_ASSIGN_OR_RETURN(std::unique_ptr<PredictionClient> client,
+                            PredictionClient::Create(std::move(options)));
   const std::string model = absl::GetFlag(FLAGS_model);
-  if (name == "health") return RunHealth(**client, model);
-  if (name == "metadata") return RunMetadata(**client, model);
+  if (name == "health") return RunHealth(*client, model);
+  if (name == "metadata") return RunMetadata(*client, model);
   if (name == "heatmap") {
-    return RunHeatmap(**client, {model, absl::GetFlag(FLAGS_grid), absl::GetFlag(FLAGS_svg)});
+    return RunHeatmap(*client, {model, absl::GetFlag(FLAGS_grid), absl::GetFlag(FLAGS_svg)});
   }
   PredictCommand predict;
   predict.model = model;
@@ -106,13 +106,13 @@ absl::Status RunCommand(const std::string& name) {
   predict.csv = absl::GetFlag(FLAGS_csv);
   predict.out = absl::GetFlag(FLAGS_out);
   predict.batch = absl::GetFlag(FLAGS_batch).value_or(1000);
-  return RunPredict(**client, predict);
+  return RunPredict(*client, predict);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  skewfree::common::SetFlagsUsage(__FILE__, kUsage);
   skewfree::common::DashedFlagArgs args(argc, argv);
   const std::vector<char*> positional = absl::ParseCommandLine(args.argc(), args.argv());
   static const char* const kCommands[] = {"predict", "health", "metadata", "heatmap", "bench"};
