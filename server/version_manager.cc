@@ -111,7 +111,7 @@ void VersionManager::PollLoop() {
     }
     absl::Status status = ScanOnce();
     if (!status.ok()) {
-      absl::FPrintF(stderr, "skewfree-server: scan failed: %s\n", status.ToString());
+      absl::FPrintF(options_.log, "skewfree-server: scan failed: %s\n", status.ToString());
     }
   }
 }
@@ -217,7 +217,7 @@ std::shared_ptr<const ServedVersion> VersionManager::LoadVersion(const std::stri
   if (!status.ok()) {
     metrics->load_failure->Increment();
     failed_[dir] = modified;
-    absl::FPrintF(stderr,
+    absl::FPrintF(options_.log,
                   "skewfree-server: model '%s' version %d failed to load, not "
                   "served (retried when its files change): %s\n",
                   model, version, status.ToString());
@@ -230,7 +230,7 @@ std::shared_ptr<const ServedVersion> VersionManager::LoadVersion(const std::stri
   served->version_string = absl::StrCat(version);
   served->bundle = *std::move(bundle);
   served->metrics = options_.metrics->ForVersion(model, version);
-  absl::FPrintF(stderr, "skewfree-server: model '%s' version %d loaded\n", model, version);
+  absl::FPrintF(options_.log, "skewfree-server: model '%s' version %d loaded\n", model, version);
   return served;
 }
 

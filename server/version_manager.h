@@ -4,6 +4,7 @@
 #define SKEWFREE_SERVER_VERSION_MANAGER_H_
 
 #include <atomic>
+#include <cstdio>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -50,6 +51,9 @@ class VersionManager {
     // Called after every publish with the new snapshot, on the scanning
     // thread (e.g. to update health). Optional.
     std::function<void(const RepositorySnapshot&)> on_publish;
+    // Where loads, load failures and scan errors are logged, one line each;
+    // borrowed (tests pass a memory stream). Written from the polling thread.
+    FILE* log = stderr;
   };
 
   // Checks the options and that the repository exists, then scans once

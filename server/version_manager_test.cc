@@ -1,5 +1,7 @@
 #include "server/version_manager.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -19,6 +21,7 @@ namespace skewfree::server {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using skewfree_testing::IsOk;
 using skewfree_testing::StatusIs;
@@ -28,6 +31,10 @@ using ::skewfree_testing::BundleWithBias;
 class VersionManagerTest : public ::testing::Test {
  protected:
   void SetUp() override { metrics_ = ServerMetrics::Create().value(); }
+  ~VersionManagerTest() override {
+    log_.reset();
+    std::free(log_buffer_);  // open_memstream's buffer outlives the stream.
+  }
 
   std::string ModelDir() const { return repo_.Join("humidity"); }
 
@@ -53,6 +60,7 @@ class VersionManagerTest : public ::testing::Test {
     options.poll_interval = absl::Hours(1);
     options.metrics = metrics_.get();
     options.on_publish = [this](const RepositorySnapshot&) { ++publishes_; };
+    options.log = log_.get();
     absl::StatusOr<std::unique_ptr<VersionManager>> manager =
         VersionManager::Create(std::move(options));
     EXPECT_THAT(manager, IsOk());
@@ -73,8 +81,18 @@ class VersionManagerTest : public ::testing::Test {
         ->Value();
   }
 
+  // What the manager logged so far.
+  std::string Logged() {
+    std::fflush(log_.get());
+    return std::string(log_buffer_, log_size_);
+  }
+
   TempDir repo_;
   std::unique_ptr<ServerMetrics> metrics_;
+  char* log_buffer_ = nullptr;
+  size_t log_size_ = 0;
+  std::unique_ptr<FILE, void (*)(FILE*)> log_{open_memstream(&log_buffer_, &log_size_),
+                                              [](FILE* f) { std::fclose(f); }};
   int publishes_ = 0;
 };
 
@@ -114,7 +132,9 @@ TEST_F(VersionManagerTest, CorruptVersionIsCountedOnceAndTheCurrentOneKeepsServi
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), ElementsAre(1));
   EXPECT_EQ(Loads("failure"), 1);
-  // Not retried while its files are unchanged.
+  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 1 loaded\n"));
+  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 2 failed to load, not served "
+                                  "(retried when its files change): DATA_LOSS"));
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_EQ(Loads("failure"), 1);
@@ -124,6 +144,7 @@ TEST_F(VersionManagerTest, CorruptVersionIsCountedOnceAndTheCurrentOneKeepsServi
   Write(2, 30.0);
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), ElementsAre(2));
+  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 2 loaded\n"));
 }
 
 TEST_F(VersionManagerTest, CorruptNewestAtStartupServesTheNewestValid) {
