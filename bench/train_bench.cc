@@ -157,7 +157,7 @@ void BM_ExactTrainBinary(benchmark::State& state) {
     std::vector<std::string> args = {binary, "--train", BigFile(), "--eval", EvalFile(),
                                      "--model-dir", dir + "/model", "--export-dir",
                                      dir + "/repo/humidity", "--optimizer=exact",
-                                     "--metrics-port=0", "--threads=2"};
+                                     "--metrics-port=-1", "--threads=2"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

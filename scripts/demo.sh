@@ -21,11 +21,11 @@ echo "== 1. simulate the lecture's sensor data (sharded training set, separate e
 echo "== 2. train with Adam (the lecture's optimizer), evaluate, save points, export"
 "$bin/skewfree-train" --train="$out/data/train/*.csv" --eval="$out/data/eval.csv" \
   --model-dir="$out/runs/adam" --export-dir="$out/models/humidity" \
-  --optimizer=adam --metrics-port=0 --eval-every=500
+  --optimizer=adam --metrics-port=-1 --eval-every=500
 echo "== 3. train again with the exact solver: a second version of the same model"
 "$bin/skewfree-train" --train="$out/data/train/*.csv" --eval="$out/data/eval.csv" \
   --model-dir="$out/runs/exact" --export-dir="$out/models/humidity" \
-  --optimizer=exact --metrics-port=0
+  --optimizer=exact --metrics-port=-1
 ls "$out/models/humidity"
 
 echo "== 4. serve the newest version on loopback"

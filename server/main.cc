@@ -13,7 +13,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -21,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/dashed_flags.h"
+#include "common/flag_usage.h"
 #include "server/server.h"
 #include "server/version_policy.h"
 
@@ -180,8 +180,12 @@ int Run(int original_argc, char** original_argv) {
   const int argc = args.argc();
   char** argv = args.argv();
   std::vector<std::string> models = CollectModelFlags(argc, argv);
-  absl::SetProgramUsageMessage(
-      "skewfree-server --model-repository=DIR [--port=8001] [--metrics-port=8002] ...");
+  common::SetFlagsUsage(
+      __FILE__,
+      "Serves the bundles of a model repository over the Open Inference Protocol (gRPC).\n"
+      "  skewfree-server --model-repository=DIR [--port=8001] [--metrics-port=8002] ...\n"
+      "Flags take dashes or underscores (--model-repository or --model_repository).\n"
+      "SIGHUP rescans the repository; SIGTERM/SIGINT drain and exit 0.");
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<Server::Options> options = OptionsFromFlags(std::move(models));
   if (!options.ok()) {

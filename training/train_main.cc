@@ -9,11 +9,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "common/dashed_flags.h"
+#include "common/flag_usage.h"
 #include "model/bundle.h"
 #include "training/trainer.h"
 #include "transform/feature_layout.h"
@@ -47,7 +46,7 @@ ABSL_FLAG(int, keep_checkpoints, 5, "Checkpoints kept in --model-dir.");
 ABSL_FLAG(bool, export_best, false, "Also export a bundle at every new best eval RMSE.");
 ABSL_FLAG(int64_t, eval_predictions_rows, 1000,
           "Rows of eval data written with predictions to <model-dir>/eval_predictions.csv.");
-ABSL_FLAG(int, metrics_port, 8003, "Prometheus /metrics port: 0 = off, -1 = any free port.");
+ABSL_FLAG(int, metrics_port, 8003, "Prometheus /metrics port: 0 = any free port (printed), -1 = off.");
 ABSL_FLAG(std::string, metrics_address, "0.0.0.0", "Interface for /metrics.");
 ABSL_FLAG(std::string, pushgateway, "", "host:port of a Pushgateway for the final values.");
 
@@ -124,13 +123,7 @@ absl::StatusOr<skewfree::training::TrainerOptions> OptionsFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // --help lists this file's flags (absl matches files named like the program).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "train_main.cc");
-  };
-  absl::SetFlagsUsageConfig(usage);
-  absl::SetProgramUsageMessage(
+  skewfree::common::SetFlagsUsage(__FILE__,
       "Trains the humidity model and exports a bundle.\n"
       "  skewfree-train --train 'data/train-*.csv' --eval data/eval.csv "
       "--model-dir runs/1 --export-dir models/humidity [--optimizer adam|exact]\n"

@@ -45,7 +45,7 @@ struct TrainerOptions {
   bool export_best = false;     // Also export on every new best eval RMSE.
   int64_t eval_predictions_rows = 1000;
   std::string metrics_address = "0.0.0.0";
-  int metrics_port = 8003;      // 0 = off, -1 = any free port.
+  int metrics_port = 8003;      // 0 = any free port, -1 = off (as the server's).
   std::string pushgateway;      // host:port, "" = no push.
   // Set (e.g. by a signal handler) to stop after the current step with a
   // checkpoint. Not owned; may be null.

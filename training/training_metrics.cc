@@ -31,7 +31,7 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
     TrainingMetricsOptions options) {
   if (options.port < -1 || options.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics-port=", options.port, ": must be 0 (off), -1 (any free port) or 1-65535"));
+        "--metrics-port=", options.port, ": must be -1 (off), 0 (any free port) or 1-65535"));
   }
   std::unique_ptr<TrainingMetrics> metrics(new TrainingMetrics());
   try {
@@ -47,8 +47,8 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
                                     "Malformed training rows skipped (--bad-rows=skip).");
     metrics->checkpoints_ = NewCounter(r, "skewfree_checkpoints_written_total",
                                        "Checkpoints written to the model directory.");
-    if (options.port != 0) {
-      const int port = options.port < 0 ? 0 : options.port;
+    if (options.port != -1) {
+      const int port = options.port;
       metrics->exposer_ = std::make_unique<prometheus::Exposer>(
           absl::StrCat(options.address, ":", port));
       metrics->exposer_->RegisterCollectable(metrics->registry_);

@@ -22,7 +22,8 @@ namespace skewfree::training {
 struct TrainingMetricsOptions {
   // Interface to listen on.
   std::string address = "0.0.0.0";
-  // HTTP port of /metrics: 0 = do not serve, -1 = any free port (see port()).
+  // HTTP port of /metrics: 0 = any free port (see port()), -1 = do not serve;
+  // the same meaning as skewfree-server's --metrics-port.
   int port = 8003;
 };
 

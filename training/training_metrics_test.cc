@@ -21,7 +21,7 @@ using ::testing::HasSubstr;
 
 
 TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
-  auto metrics = TrainingMetrics::Create({"127.0.0.1", -1});
+  auto metrics = TrainingMetrics::Create({"127.0.0.1", 0});
   ASSERT_THAT(metrics, IsOk());
   ASSERT_GT((*metrics)->port(), 0);
   (*metrics)->SetLoss(2.5);
@@ -41,14 +41,14 @@ TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
 }
 
 TEST(TrainingMetricsTest, OffMeansNoPort) {
-  auto metrics = TrainingMetrics::Create({"127.0.0.1", 0});
+  auto metrics = TrainingMetrics::Create({"127.0.0.1", -1});
   ASSERT_THAT(metrics, IsOk());
   EXPECT_EQ((*metrics)->port(), 0);
   (*metrics)->SetLoss(1);  // Still usable.
 }
 
 TEST(TrainingMetricsTest, BusyPortIsUnavailable) {
-  auto first = TrainingMetrics::Create({"127.0.0.1", -1});
+  auto first = TrainingMetrics::Create({"127.0.0.1", 0});
   ASSERT_THAT(first, IsOk());
   EXPECT_THAT(TrainingMetrics::Create({"127.0.0.1", (*first)->port()}),
               StatusIs(absl::StatusCode::kUnavailable));
@@ -57,7 +57,7 @@ TEST(TrainingMetricsTest, BusyPortIsUnavailable) {
 }
 
 TEST(TrainingMetricsTest, PushToClosedGatewayIsUnavailable) {
-  auto metrics = TrainingMetrics::Create({"127.0.0.1", 0});
+  auto metrics = TrainingMetrics::Create({"127.0.0.1", -1});
   ASSERT_THAT(metrics, IsOk());
   EXPECT_THAT((*metrics)->Push("127.0.0.1:1", "job"),
               StatusIs(absl::StatusCode::kUnavailable));

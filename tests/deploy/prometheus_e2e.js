@@ -139,7 +139,7 @@ async function startServing() {
   run(bin("skewfree-simulate"), ["--rows=20000", "--seed=1", `--out=${path.join(tmp, "train.csv")}`], 30000);
   run(bin("skewfree-simulate"), ["--rows=2000", "--seed=2", `--out=${path.join(tmp, "eval.csv")}`], 30000);
   // A first version for the server, with the fast exact solver.
-  run(bin("skewfree-train"), ["--train=train.csv", "--eval=eval.csv", "--optimizer=exact", "--metrics_port=0",
+  run(bin("skewfree-train"), ["--train=train.csv", "--eval=eval.csv", "--optimizer=exact", "--metrics_port=-1",
     "--model_dir=exact-ckpt", "--export_dir=repo/humidity"], 30000);
   const server = start("skewfree-server", bin("skewfree-server"), ["--model_repository=repo", "--model=humidity",
     "--address=127.0.0.1", "--port=0", "--metrics_port=0", "--poll_interval=1s", "--drain_timeout=1s"]);
@@ -148,7 +148,7 @@ async function startServing() {
   // A long Adam run whose gauges Prometheus scrapes while it trains.
   const train = start("skewfree-train", bin("skewfree-train"), ["--train=train.csv", "--eval=eval.csv",
     "--optimizer=adam", "--batch_size=100", "--max_steps=100000000", "--eval_every=20", "--checkpoint_every=200",
-    "--metrics_address=127.0.0.1", "--metrics_port=-1", "--model_dir=adam-ckpt", "--export_dir=adam-export/humidity"]);
+    "--metrics_address=127.0.0.1", "--metrics_port=0", "--model_dir=adam-ckpt", "--export_dir=adam-export/humidity"]);
   const trainMetrics = (await waitForLog(train, /metrics listening on (\S+:\d+)/, 15000))[1];
   return { grpc, metrics, trainMetrics, train };
 }

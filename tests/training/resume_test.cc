@@ -139,7 +139,7 @@ double MetricValue(const std::string& page, const std::string& name) {
 
 TEST_F(ResumeTest, ServesMetricsWhileTrainingAndCheckpointsOnSigterm) {
   std::vector<std::string> argv = Command(dir_.Join("model"), dir_.Join("repo"));
-  argv.back() = "--metrics-port=-1";
+  argv.back() = "--metrics-port=0";
   for (const char* flag : {"--metrics-address=127.0.0.1", "--max-steps=100000000",
                            "--checkpoint-every=100000000", "--eval-every=200"}) {
     argv.push_back(flag);

@@ -50,7 +50,7 @@ class TrainerTest : public ::testing::Test {
                                    const std::string& export_dir) const {
     return {TrainBinary(),  "--train",       train_,      "--eval", eval_,
             "--model-dir",  model_dir,       "--export-dir", export_dir,
-            "--metrics-port=0"};
+            "--metrics-port=-1"};
   }
 
   CommandResult Run(std::vector<std::string> argv, const std::string& name) {

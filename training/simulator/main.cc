@@ -8,10 +8,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/dashed_flags.h"
+#include "common/flag_usage.h"
 #include "training/simulator/simulator.h"
 
 ABSL_FLAG(int64_t, rows, 20000, "Rows to write (>= 0).");
@@ -33,7 +33,8 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  skewfree::common::SetFlagsUsage(
+      __FILE__,
       "Writes simulated sensor rows: --rows N --seed S (--out FILE | --out-dir DIR "
       "--shards K) [--amplitude A] [--gzip]");
   skewfree::common::DashedFlagArgs args(argc, argv);
