@@ -16,8 +16,11 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/random.h"
-#include "training/input/csv_reader.h"
 #include "common/status_macros.h"
+#include "training/input/batch_buffer.h"
+#include "training/input/block_parser.h"
+#include "training/input/file_schema.h"
+#include "training/input/work_item.h"
 
 namespace skewfree::training {
 namespace {

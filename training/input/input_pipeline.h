@@ -4,9 +4,10 @@
 // pipeline and 4 MB for ScanFiles, split at newlines; a gzip file is one
 // stream decompressed in 1 MB pieces), parsed on `threads` worker threads by a
 // hand-written parser (numeric columns as FP32 with values identical to
-// std::from_chars, categorical as int64), and every row goes through
-// transform/ (Transformer::TransformRow, or ValidateRow without a
-// transformer). Memory is bounded by the blocks in flight (2 * threads + 2
+// std::from_chars, categorical as int64), and every parsed batch goes through
+// transform/ once: ValidateRange checks its rows column by column (ValidateRow
+// names the bad row), then Transformer::TransformRange computes its features
+// when a transformer is given. Memory is bounded by the blocks in flight (2 * threads + 2
 // blocks, more with a large prefetch_batches, each at most 16 parsed chunks of
 // 8192 rows) and the shuffle buffer, never by the size of the data: about
 // 30 MB at the defaults whatever the file sizes.

@@ -1,7 +1,7 @@
-// Internals of the input pipeline: CSV headers, work items (byte ranges of
-// files) and the per-thread block parser. Not a public API.
-#ifndef SKEWFREE_TRAINING_INPUT_CSV_READER_H_
-#define SKEWFREE_TRAINING_INPUT_CSV_READER_H_
+// The per-thread CSV parser of the input pipeline: work items -> parsed,
+// validated (and, with a transformer, transformed) batches. Not a public API.
+#ifndef SKEWFREE_TRAINING_INPUT_BLOCK_PARSER_H_
+#define SKEWFREE_TRAINING_INPUT_BLOCK_PARSER_H_
 
 #include <cstdint>
 #include <functional>
@@ -10,58 +10,19 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/random_access_file.h"
+#include "training/input/file_schema.h"
 #include "training/input/input_pipeline.h"
+#include "training/input/work_item.h"
 #include "transform/feature_layout.h"
 #include "transform/raw_batch.h"
 #include "transform/transformer.h"
 
 namespace skewfree::training::internal {
 
-// Field targets in a FileSchema.
-inline constexpr int kIgnore = -1;
-inline constexpr int kLabel = -2;
-
-// One file's header, mapped onto the spec.
-struct FileSchema {
-  std::string path;
-  bool gzip = false;
-  int64_t size = 0;          // File size (compressed size for gzip).
-  int64_t header_bytes = 0;  // Bytes of the header line, with its '\n'.
-  int num_fields = 0;
-  std::vector<int> targets;  // Per field: spec column, kLabel or kIgnore.
-};
-
-// Reads and maps the header of `path`. InvalidArgument "path: missing column
-// 'x'" (or a duplicate or empty header); NotFound / Internal for I/O errors.
-absl::StatusOr<FileSchema> ReadFileSchema(const std::string& path,
-                                          const transform::FeatureLayout& layout);
-
-// A unit of parallel work: the lines that start in [begin, end) of a plain
-// file, or (gzip) the whole file.
-struct WorkItem {
-  int file = 0;
-  int64_t begin = 0;
-  int64_t end = 0;
-};
-
-// The items of one pass, in file order. Plain files are cut every
-// `block_bytes`; a gzip file is one item.
-std::vector<WorkItem> MakeWorkItems(const std::vector<FileSchema>& files,
-                                    int64_t block_bytes);
-
-// Resizes every buffer of `batch` for `capacity` rows (no reallocation once
-// the buffers have grown) and sets the shapes; num_rows becomes `capacity`.
-void PrepareBatch(const transform::FeatureLayout& layout,
-                  const transform::Transformer* transformer, size_t capacity,
-                  Batch* batch);
-// Shrinks a prepared batch to its first `rows` rows.
-void FinishBatch(size_t rows, Batch* batch);
-// Copies `count` rows from src[from...] to dst[to...]; both prepared alike.
-void CopyRows(const Batch& src, size_t from, size_t count, Batch* dst, size_t to);
-// One row, without per-column memcpy calls (the shuffle buffer's path).
-void CopyRow(const Batch& src, size_t from, Batch* dst, size_t to);
-
 // Parses work items into batches. One per worker thread; thread-compatible.
+// `layout` and `transformer` (may be null: raw rows only) are borrowed and
+// must outlive the parser.
 class BlockParser {
  public:
   // Returns a prepared, empty batch to fill (capacity rows).
@@ -70,33 +31,35 @@ class BlockParser {
   // `last` for the item's final batch. A non-OK status aborts the item.
   using Emit = std::function<absl::Status(Batch* batch, int64_t bad_rows, bool last)>;
 
-  BlockParser(const transform::FeatureLayout& layout,
-              const transform::Transformer* transformer, BadRowPolicy policy,
-              size_t capacity);
+  BlockParser(const transform::FeatureLayout& layout, const transform::Transformer* transformer,
+              BadRowPolicy policy, size_t capacity);
 
   // Parses `item`. With kFail a bad row ends the item: the rows before it are
   // emitted (last = false) and "path:line: reason" is returned.
-  absl::Status Process(const FileSchema& file, const WorkItem& item,
-                       const Acquire& acquire, const Emit& emit);
+  absl::Status Process(const FileSchema& file, const WorkItem& item, const Acquire& acquire,
+                       const Emit& emit);
   // CSV bytes parsed by this parser so far.
   int64_t bytes() const { return bytes_; }
 
  private:
   absl::Status ProcessPlain(const FileSchema& file, const WorkItem& item);
+  // Reads on past the item's end (the buffer holds `have` bytes from file
+  // offset `start`) to the end of the line that runs over it; returns the
+  // buffer offset after that line's '\n' (or the end of the file).
+  absl::StatusOr<size_t> ReadLastLine(const common::RandomAccessFile& input, const WorkItem& item,
+                                      int64_t start, size_t have);
   absl::Status ProcessGzip(const FileSchema& file);
   // Parses the complete lines in [begin, end); `offset` is begin's offset in
   // the (decompressed) file, for error line numbers.
   absl::Status ParseLines(const FileSchema& file, const char* begin, const char* end,
                           int64_t offset);
-  // Parses one line (no '\n') into row `row_` of the current batch. False
-  // with `reason_` set for a bad row.
   // Parses the line at `begin` (running to its '\n', "\r\n" or `end`) into
   // row `row_` when every field is plain (no '+', exponents, quotes or
   // errors) and sets *next past its line ending. False sends the line to
   // ParseRowSlow, which gives the same values or the exact reason.
-  bool ParseRowFast(const FileSchema& file, const char* begin, const char* end,
-                    const char** next);
-  // One line without its ending, field by field, then validated.
+  bool ParseRowFast(const FileSchema& file, const char* begin, const char* end, const char** next);
+  // Parses one line (no '\n') into row `row_` of the current batch, field by
+  // field. False with `reason_` set for a bad row.
   bool ParseRowSlow(const FileSchema& file, const char* begin, const char* end);
   bool ParseField(int target, const char* begin, const char* end);
   // Takes the parsed row `row_` into the batch. Its values are validated
@@ -134,10 +97,6 @@ class BlockParser {
   std::vector<char> buffer_;
 };
 
-// The 1-based line number of the line starting at byte `offset` of the
-// (decompressed) file: the error path only, so it simply re-reads.
-absl::StatusOr<int64_t> LineNumberAt(const FileSchema& file, int64_t offset);
-
 }  // namespace skewfree::training::internal
 
-#endif  // SKEWFREE_TRAINING_INPUT_CSV_READER_H_
+#endif  // SKEWFREE_TRAINING_INPUT_BLOCK_PARSER_H_
