@@ -37,6 +37,12 @@ absl::Status WarmUp(const model::Bundle& bundle) {
   return absl::OkStatus();
 }
 
+// True if `dir` holds at least one numbered (version) directory.
+bool HasVersionDirectory(const std::string& dir) {
+  absl::StatusOr<std::vector<int64_t>> versions = common::ListNumberedDirectories(dir);
+  return versions.ok() && !versions->empty();
+}
+
 }  // namespace
 
 std::filesystem::file_time_type NewestModification(const std::string& dir) {
@@ -121,9 +127,10 @@ const VersionPolicy& VersionManager::PolicyFor(const std::string& model) const {
   return it == options_.model_policies.end() ? options_.policy : it->second;
 }
 
-absl::StatusOr<std::vector<std::string>> VersionManager::ModelNames() const {
+absl::StatusOr<std::vector<std::string>> VersionManager::ModelNames() {
   if (!options_.models.empty()) return options_.models;
   std::vector<std::string> names;
+  const std::shared_ptr<const RepositorySnapshot> known = snapshot();
   std::error_code error;
   std::filesystem::directory_iterator it(options_.repository, error);
   if (error) {
@@ -135,6 +142,20 @@ absl::StatusOr<std::vector<std::string>> VersionManager::ModelNames() const {
     const std::string name = it->path().filename().string();
     std::error_code type_error;
     if (name.empty() || name[0] == '.' || !it->is_directory(type_error)) continue;
+    // A folder that never held a version (lost+found at the root of an ext4
+    // volume) is not a model: counting it would keep ServerReady false
+    // forever. A model whose versions were all removed stays a model (not
+    // ready), so its gauges and health follow.
+    if (known->Find(name) == nullptr && !HasVersionDirectory(it->path().string())) {
+      if (ignored_.insert(name).second) {
+        absl::FPrintF(options_.log,
+                      "skewfree-server: ignoring '%s' in the repository: no version "
+                      "directories in it (not a model)\n",
+                      name);
+      }
+      continue;
+    }
+    ignored_.erase(name);
     names.push_back(name);
   }
   std::sort(names.begin(), names.end());

@@ -15,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -36,9 +37,11 @@ class VersionManager {
   struct Options {
     // The repository; every subdirectory is a model. Required.
     std::string repository;
-    // Models to serve; empty serves every subdirectory (names starting with
-    // '.' are skipped). A listed model without a directory is served as
-    // "not loaded" (UNAVAILABLE) until it appears.
+    // Models to serve; empty serves every subdirectory that holds or held a
+    // version directory (hidden ones, starting with '.', never; others, like
+    // lost+found, are ignored with one log line until a version appears in
+    // them). A listed model without a directory is served as "not loaded"
+    // (UNAVAILABLE) until it appears.
     std::vector<std::string> models;
     // Which versions of each model to serve.
     VersionPolicy policy;
@@ -83,7 +86,7 @@ class VersionManager {
  private:
   explicit VersionManager(Options options);
   void PollLoop() ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<std::vector<std::string>> ModelNames() const;
+  absl::StatusOr<std::vector<std::string>> ModelNames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
   std::shared_ptr<const ServedModel> ScanModel(
       const std::string& name, const std::shared_ptr<const ServedModel>& current)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
@@ -104,6 +107,8 @@ class VersionManager {
   // time of their files then: retried only once that changes.
   absl::flat_hash_map<std::string, std::filesystem::file_time_type> failed_
       ABSL_GUARDED_BY(scan_mu_);
+  // Repository folders skipped as "not a model", each logged once.
+  absl::flat_hash_set<std::string> ignored_ ABSL_GUARDED_BY(scan_mu_);
 
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

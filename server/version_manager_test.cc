@@ -23,6 +23,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using skewfree_testing::IsOk;
 using skewfree_testing::StatusIs;
 using skewfree_testing::TempDir;
@@ -196,6 +197,23 @@ TEST_F(VersionManagerTest, ListedModelWithoutDirectoryIsKnownButNotReady) {
   EXPECT_THAT(Served(*manager), ElementsAre(1));
   EXPECT_THAT(Served(*manager, "ghost"), IsEmpty());
   EXPECT_FALSE(manager->snapshot()->ready());
+}
+
+TEST_F(VersionManagerTest, FoldersWithoutVersionsAreNotModels) {
+  Write(1);
+  std::filesystem::create_directories(repo_.Join("lost+found"));
+  std::filesystem::create_directories(repo_.Join(".snapshot/1"));
+  auto manager = Create();
+  ASSERT_THAT(manager->ScanOnce(), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(1));
+  EXPECT_THAT(Served(*manager, "lost+found"), ElementsAre(-1));  // Not a model at all.
+  EXPECT_THAT(Served(*manager, ".snapshot"), ElementsAre(-1));
+  EXPECT_TRUE(manager->snapshot()->ready());
+  const std::string logged = Logged();
+  const std::string line = "ignoring 'lost+found' in the repository";
+  ASSERT_THAT(logged, HasSubstr(line));
+  EXPECT_EQ(logged.find(line), logged.rfind(line)) << "logged once, not at every scan";
+  EXPECT_THAT(logged, Not(HasSubstr(".snapshot")));  // Hidden: skipped silently.
 }
 
 TEST_F(VersionManagerTest, OnlyListedModelsAreServed) {

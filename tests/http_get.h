@@ -14,7 +14,9 @@
 
 namespace skewfree_testing {
 
-// GET http://127.0.0.1:port/path with HTTP/1.0; the body.
+// GET http://127.0.0.1:port/path with HTTP/1.0; the body of a 200 answer.
+// Any other status is an error carrying the status line and the body's start,
+// so a 404 or 500 page never passes as content.
 inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return absl::InternalError("socket failed");
@@ -36,6 +38,12 @@ inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   const size_t body = response.find("\r\n\r\n");
   if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
     return absl::DataLossError(absl::StrCat("not an HTTP answer: ", response.substr(0, 200)));
+  }
+  const size_t line_end = response.find("\r\n");
+  const std::string status_line = response.substr(0, line_end);
+  if (status_line.size() < 12 || status_line.compare(8, 4, " 200") != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("GET ", path, ": ", status_line, ": ",
+                                                      response.substr(body + 4, 200)));
   }
   return response.substr(body + 4);
 }

@@ -31,6 +31,9 @@ TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
   (*metrics)->AddBadRows(2);
   (*metrics)->AddCheckpoint();
   const std::string body = skewfree_testing::HttpGet((*metrics)->port(), "/metrics").value_or("");
+  // The test helper itself: a 404 page is an error, not content.
+  EXPECT_THAT(skewfree_testing::HttpGet((*metrics)->port(), "/no-such-page"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("404")));
   EXPECT_THAT(body, HasSubstr("skewfree_training_loss 2.5"));
   EXPECT_THAT(body, HasSubstr("skewfree_eval_rmse 1.42"));
   EXPECT_THAT(body, HasSubstr("skewfree_eval_mae 1.13"));
