@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -71,6 +72,29 @@ absl::Status ValidateOptions(const TrainerOptions& o) {
 // Everything that shapes the weights: a checkpoint from another run must not
 // be resumed by mistake. Threads are left out: the input order does not
 // depend on them.
+// 128 random bits in hex: tells this run's exports from those of any other
+// run, even one with the same flags and data (a nightly retrain).
+std::string NewRunId() {
+  std::random_device device;
+  std::string id;
+  for (int i = 0; i < 4; ++i) id += absl::StrFormat("%08x", device());
+  return id;
+}
+
+// The version under `export_dir` that a previous attempt of this run
+// exported as `export_id`, if any. Unreadable versions are not ours to judge
+// here (the server refuses them); they are simply not a match.
+std::optional<int64_t> FindExport(const std::string& export_dir, const std::string& export_id) {
+  absl::StatusOr<std::vector<int64_t>> versions = common::ListNumberedDirectories(export_dir);
+  if (!versions.ok()) return std::nullopt;
+  for (auto it = versions->rbegin(); it != versions->rend(); ++it) {
+    absl::StatusOr<std::shared_ptr<const model::Bundle>> bundle =
+        model::Bundle::Load(absl::StrCat(export_dir, "/", *it));
+    if (bundle.ok() && (*bundle)->metadata().export_id() == export_id) return *it;
+  }
+  return std::nullopt;
+}
+
 std::string Fingerprint(const TrainerOptions& o) {
   return common::Sha256Hex(absl::StrCat(
       "train=", o.train, "\nspec=", o.spec.SerializeAsString(),
@@ -187,6 +211,7 @@ absl::Status Job::Setup(bool* finished) {
   }
   record_.set_format_version(kCheckpointFormatVersion);
   record_.set_run_fingerprint(Fingerprint(o_));
+  record_.set_run_id(NewRunId());
   record_.set_optimizer(OptimizerName(o_.optimizer));
   record_.set_best_eval_rmse(std::numeric_limits<double>::infinity());
   *record_.mutable_spec() = o_.spec;
@@ -413,6 +438,14 @@ absl::Status Job::Export(const EvalResult& result) {
   (*meta->mutable_eval_metrics())["eval_rows"] = static_cast<double>(result.rows);
   meta->set_producer("skewfree-train");
   meta->set_producer_version(SKEWFREE_VERSION);
+  meta->set_export_id(absl::StrCat(record_.run_id(), "/", record_.step()));
+  if (std::optional<int64_t> done = FindExport(o_.export_dir, meta->export_id())) {
+    absl::FPrintF(o_.log, "step %d was already exported as version %d before a restart; "
+                  "not exported again\n", record_.step(), *done);
+    absl::FPrintF(o_.out, "exported %s/%d\n", o_.export_dir, *done);
+    std::fflush(o_.out);
+    return absl::OkStatus();
+  }
   SKEWFREE_ASSIGN_OR_RETURN(const int64_t version, model::WriteBundle(o_.export_dir, bundle));
   absl::FPrintF(o_.out, "exported %s/%d\n", o_.export_dir, version);
   std::fflush(o_.out);

@@ -92,7 +92,10 @@ TEST_F(ResumeTest, TwoThreadsKilledAndResumedEqualsOneThreadUninterrupted) {
   EXPECT_EQ(KillAndResume(LongRun("killed", 2), "killed"), Parameters(*expected));
 }
 
-TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
+// The final checkpoint is written after the export, so a corrupt (or never
+// written) final checkpoint is a run killed between its export and its last
+// save point: the rerun redoes the last steps and must recognise its export.
+TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOneAndExportsOnce) {
   std::vector<std::string> argv = Command(dir_.Join("model"), dir_.Join("repo"));
   for (const char* flag : {"--max-steps=300", "--checkpoint-every=100", "--threads=1"}) {
     argv.push_back(flag);
@@ -111,10 +114,19 @@ TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
   EXPECT_THAT(second.err, HasSubstr("ignoring unusable checkpoint"));
   EXPECT_THAT(second.err, HasSubstr("ckpt-000000000300.pb: checksum mismatch"));
   EXPECT_THAT(second.err, HasSubstr("resuming from step 200"));
+  EXPECT_THAT(second.err,
+              HasSubstr("step 300 was already exported as version 1 before a restart"));
+  EXPECT_THAT(second.out, HasSubstr("/repo/1\n"));  // Still names the version.
+  EXPECT_FALSE(std::filesystem::exists(dir_.Join("repo/2")));
+  // A new run with the same flags is another run: it exports a new version.
+  std::filesystem::remove_all(dir_.Join("model"));
+  const CommandResult third = Run(argv, "third");
+  ASSERT_EQ(third.exit_code, 0) << third.err;
   auto one = LoadVersion(dir_.Join("repo"), 1), two = LoadVersion(dir_.Join("repo"), 2);
   ASSERT_NE(one, nullptr);
   ASSERT_NE(two, nullptr);
   EXPECT_EQ(Parameters(*one), Parameters(*two));
+  EXPECT_NE(one->metadata().export_id(), two->metadata().export_id());
 }
 
 TEST_F(ResumeTest, RefusesToResumeAnotherRunsCheckpoints) {
