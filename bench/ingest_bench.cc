@@ -1,16 +1,20 @@
 // Ingestion throughput on a large simulated CSV file (default 10M rows,
 // ~335 MB, kept in /tmp for reuse), each figure beside the ceiling measured in
 // the same run: one pass that only splits the file into lines (like wc -l).
-//   ingest_bench [--rows N] [--file PATH] [--threads T]
+//   ingest_bench [--rows N] [--file PATH] [--threads T] [--only CASE]
 // Prints: line-split MB/s; InputPipeline -> batches of 170 features (compact
 // form: 2 dense values + 1 active one-hot index per row) rows/s, MB/s and the
 // ratio to the ceiling; ScanFiles (analyze, and transform) likewise; peak RSS.
+// Then float parsing alone on the file's FP32 fields: the hand-written
+// ParseFloatPrefix (as the parser runs it: std::from_chars where it declines)
+// beside fast_float::from_chars and std::from_chars, in ns per field.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,11 +22,16 @@
 #include <string>
 #include <vector>
 
+#include "common/random_access_file.h"
+#include "training/input/fast_float.h"
 #include "training/input/input_pipeline.h"
 #include "training/simulator/simulator.h"
 #include "transform/analyzer.h"
 #include "transform/feature_layout.h"
 #include "transform/transformer.h"
+#ifdef SKEWFREE_HAVE_FAST_FLOAT
+#include "fast_float/fast_float.h"
+#endif
 
 namespace {
 
@@ -81,11 +90,105 @@ long PeakRssMb() {
 void Print(const char* what, int64_t rows, int64_t bytes, double seconds, double ceiling) {
   const double mb_s = bytes / 1e6 / seconds;
   const double cpu = CpuSeconds() - g_cpu_start;
-  std::printf("%-46s %7.3f s %6.2f M rows/s %7.1f MB/s %5.1f%% of ceiling | cpu %6.3f s, "
-              "%5.2f M rows/cpu-s\n",
-              what, seconds, rows / 1e6 / seconds, mb_s, 100.0 * mb_s / ceiling, cpu,
-              rows / 1e6 / cpu);
+  std::printf(
+      "%-46s %7.3f s %6.2f M rows/s %7.1f MB/s %5.1f%% of ceiling | cpu %6.3f s, "
+      "%5.2f M rows/cpu-s\n",
+      what, seconds, rows / 1e6 / seconds, mb_s, 100.0 * mb_s / ceiling, cpu, rows / 1e6 / cpu);
   g_cpu_start = CpuSeconds();
+}
+
+// The FP32 fields (numeric columns and the label) of the first `max_bytes` of
+// the file, each followed by its ',' or '\n' as in the parser's buffers.
+struct FloatFields {
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> spans;  // [begin, end) in text.
+};
+
+FloatFields ReadFloatFields(const std::string& path,
+                            const skewfree::transform::FeatureLayout& layout, size_t max_bytes) {
+  FloatFields fields;
+  fields.text.resize(max_bytes);
+  auto file = skewfree::common::RandomAccessFile::Open(path);
+  if (!file.ok()) Die(file.status());
+  auto n = (*file)->Read(0, max_bytes, fields.text.data());
+  if (!n.ok()) Die(n.status());
+  fields.text.resize(*n);
+  fields.text.resize(fields.text.rfind('\n') + 1);
+  std::vector<bool> is_float;
+  size_t p = 0;
+  for (bool header = true; p < fields.text.size(); header = false) {
+    for (size_t f = 0;; ++f) {
+      size_t q = p;
+      while (fields.text[q] != ',' && fields.text[q] != '\n') ++q;
+      const std::string name = fields.text.substr(p, q - p);
+      if (header) {
+        const auto column = layout.ColumnIndex(name);
+        is_float.push_back(name == layout.label() || (column && layout.is_numeric(*column)));
+      } else if (f < is_float.size() && is_float[f]) {
+        fields.spans.emplace_back(p, q);
+      }
+      p = q + 1;
+      if (fields.text[q] == '\n') break;
+    }
+  }
+  fields.text.append(skewfree::training::internal::kParsePadding, '\0');
+  return fields;
+}
+
+// Best of 5 passes over the fields: ns per field; *sum keeps the work alive.
+template <typename Parse>
+double TimeParse(const FloatFields& fields, Parse parse, double* sum) {
+  double best = 1e30;
+  for (int pass = 0; pass < 5; ++pass) {
+    float total = 0;
+    const Clock::time_point start = Clock::now();
+    for (const auto& [begin, end] : fields.spans) {
+      total += parse(fields.text.data() + begin, fields.text.data() + end);
+    }
+    best = std::min(best, Seconds(start));
+    *sum += total;
+  }
+  return best * 1e9 / static_cast<double>(fields.spans.size());
+}
+
+void FloatParseBench(const std::string& path, const skewfree::transform::FeatureLayout& layout) {
+  const FloatFields fields = ReadFloatFields(path, layout, 64 << 20);
+  double sum = 0;
+  const double hand = TimeParse(
+      fields,
+      [](const char* begin, const char* end) {
+        float value = 0;
+        if (skewfree::training::internal::ParseFloatPrefix(begin, end, &value) == nullptr) {
+          std::from_chars(begin, end, value);
+        }
+        return value;
+      },
+      &sum);
+#ifdef SKEWFREE_HAVE_FAST_FLOAT
+  const double library = TimeParse(
+      fields,
+      [](const char* begin, const char* end) {
+        float value = 0;
+        fast_float::from_chars(begin, end, value);
+        return value;
+      },
+      &sum);
+#else
+  const double library = 0;  // Built without libfast-float-dev.
+#endif
+  const double standard = TimeParse(
+      fields,
+      [](const char* begin, const char* end) {
+        float value = 0;
+        std::from_chars(begin, end, value);
+        return value;
+      },
+      &sum);
+  std::printf(
+      "float fields (%zu from the first 64 MB), ns per field, best of 5:\n"
+      "  hand-written ParseFloatPrefix %6.2f | fast_float::from_chars %6.2f | "
+      "std::from_chars %6.2f | hand / fast_float %.2f (checksum %g)\n",
+      fields.spans.size(), hand, library, standard, hand / library, sum);
 }
 
 }  // namespace
@@ -94,13 +197,20 @@ int main(int argc, char** argv) {
   int64_t rows = 10'000'000;
   std::string file;
   int threads = 2;
+  std::string only;  // One case (for profiling): analyze, scan, pipeline, shuffle, floats.
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--rows") rows = std::atoll(argv[i + 1]);
-    else if (flag == "--file") file = argv[i + 1];
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
+    if (flag == "--rows")
+      rows = std::atoll(argv[i + 1]);
+    else if (flag == "--file")
+      file = argv[i + 1];
+    else if (flag == "--threads")
+      threads = std::atoi(argv[i + 1]);
+    else if (flag == "--only")
+      only = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: ingest_bench [--rows N] [--file PATH] [--threads T]\n");
+      std::fprintf(stderr,
+                   "usage: ingest_bench [--rows N] [--file PATH] [--threads T] [--only CASE]\n");
       return 2;
     }
   }
@@ -132,11 +242,11 @@ int main(int argc, char** argv) {
   start = Clock::now();
   std::vector<skewfree::transform::Analyzer> analyzers(threads,
                                                        skewfree::transform::Analyzer(layout));
-  auto analyzed = skewfree::training::ScanFiles(
-      layout, nullptr, {.patterns = file, .threads = threads},
-      [&](int worker, const skewfree::training::Batch& batch) {
-        return analyzers[worker].Update(batch.rows.View());
-      });
+  auto analyzed =
+      skewfree::training::ScanFiles(layout, nullptr, {.patterns = file, .threads = threads},
+                                    [&](int worker, const skewfree::training::Batch& batch) {
+                                      return analyzers[worker].Update(batch.rows.View());
+                                    });
   if (!analyzed.ok()) Die(analyzed.status());
   for (int t = 1; t < threads; ++t) {
     if (absl::Status s = analyzers[0].Merge(analyzers[t]); !s.ok()) Die(s);
@@ -147,20 +257,24 @@ int main(int argc, char** argv) {
   auto transformer = skewfree::transform::Transformer::Create(layout.spec(), *state);
   if (!transformer.ok()) Die(transformer.status());
 
+  const auto run = [&only](const char* name) { return only.empty() || only == name; };
   // ScanFiles with the transformer (the exact solver's pass, minus its math).
-  g_cpu_start = CpuSeconds();
-  start = Clock::now();
-  std::vector<double> sums(threads);
-  auto scanned = skewfree::training::ScanFiles(
-      layout, &*transformer, {.patterns = file, .threads = threads},
-      [&](int worker, const skewfree::training::Batch& batch) {
-        sums[worker] += batch.features.dense[0] + batch.features.active.back();
-        return absl::OkStatus();
-      });
-  if (!scanned.ok()) Die(scanned.status());
-  Print("ScanFiles -> 170 features (compact)", scanned->rows, bytes, Seconds(start), ceiling);
+  if (run("scan")) {
+    g_cpu_start = CpuSeconds();
+    start = Clock::now();
+    std::vector<double> sums(threads);
+    auto scanned = skewfree::training::ScanFiles(
+        layout, &*transformer, {.patterns = file, .threads = threads},
+        [&](int worker, const skewfree::training::Batch& batch) {
+          sums[worker] += batch.features.dense[0] + batch.features.active.back();
+          return absl::OkStatus();
+        });
+    if (!scanned.ok()) Die(scanned.status());
+    Print("ScanFiles -> 170 features (compact)", scanned->rows, bytes, Seconds(start), ceiling);
+  }
 
   for (size_t shuffle : {size_t{0}, size_t{10000}}) {
+    if (!run(shuffle == 0 ? "pipeline" : "shuffle")) continue;
     g_cpu_start = CpuSeconds();
     start = Clock::now();
     auto pipeline = skewfree::training::InputPipeline::Create(
@@ -175,10 +289,11 @@ int main(int argc, char** argv) {
       if (!*more) break;
       seen += static_cast<int64_t>(batch.num_rows());
     }
-    const std::string label = "InputPipeline -> batches of 1000 x 170" +
-                              std::string(shuffle ? " (shuffle 10k)" : "");
+    const std::string label =
+        "InputPipeline -> batches of 1000 x 170" + std::string(shuffle ? " (shuffle 10k)" : "");
     Print(label.c_str(), seen, bytes, Seconds(start), ceiling);
   }
   std::printf("peak RSS %ld MB\n", PeakRssMb());
+  if (run("floats")) FloatParseBench(file, layout);
   return 0;
 }

@@ -1,6 +1,9 @@
-// Fast parsing of plain decimal fields, bit-identical to std::from_chars
-// (which costs ~35 ns per float in libstdc++ 12, too slow for the ingestion
-// target). Anything unusual returns null and the caller uses std::from_chars.
+// Fast parsing of plain decimal fields, bit-identical to std::from_chars.
+// Anything unusual returns null and the caller uses std::from_chars.
+// Kept over the fast_float library (Debian's libfast-float-dev 3.9): on the
+// simulated CSV's FP32 fields (`ingest_bench --only floats`, median of 4
+// runs) this takes 13.2 ns per field, fast_float::from_chars 16.5 ns and
+// libstdc++ 12's std::from_chars 19.3 ns.
 #ifndef SKEWFREE_TRAINING_INPUT_FAST_FLOAT_H_
 #define SKEWFREE_TRAINING_INPUT_FAST_FLOAT_H_
 
