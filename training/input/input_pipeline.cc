@@ -20,6 +20,7 @@
 #include "training/input/batch_buffer.h"
 #include "training/input/block_parser.h"
 #include "training/input/file_schema.h"
+#include "training/input/shuffle_buffer.h"
 #include "training/input/work_item.h"
 
 namespace skewfree::training {
@@ -124,8 +125,9 @@ class InputPipeline::Impl {
     const size_t prefetch_rows = options_.prefetch_batches * options_.batch_size;
     window_ = static_cast<int64_t>(2 * options_.threads + 2 +
                                    prefetch_rows / (kChunksPerItem * kChunkRows));
-    internal::PrepareBatch(layout_, transformer_, std::max<size_t>(options_.shuffle_buffer, 1),
-                           &buffer_);
+    Batch prototype;
+    internal::PrepareBatch(layout_, transformer_, 1, &prototype);  // For the row shape.
+    buffer_ = std::make_unique<internal::ShuffleBuffer>(prototype, options_.shuffle_buffer);
     random_.Seed(options_.seed, 0);
   }
 
@@ -331,14 +333,12 @@ class InputPipeline::Impl {
       return n;
     }
     while (n < size) {
-      while (buffer_rows_ < options_.shuffle_buffer && EnsureInput()) {
-        internal::CopyRow(chunk_->batch, chunk_pos_++, &buffer_, buffer_rows_++);
+      while (buffer_->size() < options_.shuffle_buffer && EnsureInput()) {
+        buffer_->Push(chunk_->batch, chunk_pos_++);
       }
-      if (!error_.ok() || buffer_rows_ == 0) break;
-      const size_t pick = random_.Below(buffer_rows_);
-      internal::CopyRow(buffer_, pick, out, n++);
-      --buffer_rows_;
-      if (pick != buffer_rows_) internal::CopyRow(buffer_, buffer_rows_, &buffer_, pick);
+      if (!error_.ok() || buffer_->size() == 0) break;
+      // The picked row leaves; the last row takes its slot.
+      buffer_->Take(random_.Below(buffer_->size()), out, n++);
     }
     return n;
   }
@@ -392,8 +392,7 @@ class InputPipeline::Impl {
   Chunk* chunk_ = nullptr;
   size_t chunk_pos_ = 0;
   bool input_done_ = false;  // The current epoch's chunks are all taken.
-  Batch buffer_;             // Shuffle buffer.
-  size_t buffer_rows_ = 0;
+  std::unique_ptr<internal::ShuffleBuffer> buffer_;
   Batch scratch_;            // Batches skipped after Restore().
   ShuffleRandom random_;
   int64_t epoch_ = 0;
