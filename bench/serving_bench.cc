@@ -5,14 +5,14 @@
 // single-row QPS and p99 at concurrency 1, 8, 64; rows/s of 1000-row
 // requests; and the server's peak RSS (VmHWM) while serving.
 //   serving_bench [--duration 1s] [--warmup 300ms] [--rounds 3]
-#include <algorithm>
 #include <unistd.h>
+#include <algorithm>
 
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,9 +22,9 @@
 #include "absl/strings/str_format.h"
 #include "client/batch.h"
 #include "client/channel.h"
+#include "client/prediction_client.h"
 #include "client/tools/humidity_sample.h"
 #include "client/tools/load_generator.h"
-#include "client/prediction_client.h"
 #include "model/bundle.h"
 #include "tests/humidity_rows.h"
 #include "tests/serving/subprocess.h"
@@ -144,28 +144,27 @@ double Micros(absl::Duration d) { return absl::ToDoubleMicroseconds(d); }
 int Run() {
   skewfree_testing::TempDir dir;
   const std::string bin = SKEWFREE_BIN_DIR;
-  if (absl::StatusOr<int64_t> v = skewfree::model::WriteBundle(
-          dir.Join("repo/humidity"), skewfree_testing::HumidityBundle());
+  if (absl::StatusOr<int64_t> v = skewfree::model::WriteBundle(dir.Join("repo/humidity"),
+                                                               skewfree_testing::HumidityBundle());
       !v.ok()) {
     std::cerr << v.status() << "\n";
     return 1;
   }
-  absl::StatusOr<Target> empty = Start(
-      "empty", {bin + "/skewfree-empty-server", "--port", "0", "--address", "127.0.0.1"},
-      dir.Join("empty"));
-  absl::StatusOr<Target> real = Start(
-      "skewfree-server",
-      {bin + "/skewfree-server", "--model-repository", dir.Join("repo"), "--port", "0",
-       "--metrics-port", "0", "--address", "127.0.0.1"},
-      dir.Join("server"));
+  absl::StatusOr<Target> empty =
+      Start("empty", {bin + "/skewfree-empty-server", "--port", "0", "--address", "127.0.0.1"},
+            dir.Join("empty"));
+  absl::StatusOr<Target> real =
+      Start("skewfree-server",
+            {bin + "/skewfree-server", "--model-repository", dir.Join("repo"), "--port", "0",
+             "--metrics-port", "0", "--address", "127.0.0.1"},
+            dir.Join("server"));
   if (!empty.ok() || !real.ok()) {
     std::cerr << "cannot start: " << empty.status() << " / " << real.status() << "\n";
     return 1;
   }
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
-  absl::PrintF("%-26s %11s %11s %7s %10s %10s %7s %7s   %s\n", "load", "empty", "server",
-               "ratio", "p99 empty", "p99 server", "ratio", "target",
-               "server CPU us/call (empty, ours)");
+  absl::PrintF("%-26s %11s %11s %7s %10s %10s %7s %7s   %s\n", "load", "empty", "server", "ratio",
+               "p99 empty", "p99 server", "ratio", "target", "server CPU us/call (empty, ours)");
   bool all_met = true;
   struct Case {
     int concurrency, rows;

@@ -31,7 +31,8 @@ double CpuSeconds() {
 void WriteBytes(const std::string& path, const std::string& data) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   for (size_t done = 0; done < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + done, std::min<size_t>(4 << 20, data.size() - done));
+    const ssize_t n =
+        ::write(fd, data.data() + done, std::min<size_t>(4 << 20, data.size() - done));
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
@@ -45,8 +46,10 @@ int main(int argc, char** argv) {
   std::string file = "/tmp/skewfree-simulate-bench.csv";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--rows") rows = std::atoll(argv[i + 1]);
-    else if (flag == "--file") file = argv[i + 1];
+    if (flag == "--rows")
+      rows = std::atoll(argv[i + 1]);
+    else if (flag == "--file")
+      file = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: simulate_bench [--rows N] [--file PATH]\n");
       return 2;
@@ -69,8 +72,8 @@ int main(int argc, char** argv) {
   for (int threads : {1, 2}) {
     for (bool gzip : {false, true}) {
       if (gzip && threads == 1) continue;
-      skewfree::simulator::Options options{.rows = rows, .seed = 1, .threads = threads,
-                                           .gzip = gzip};
+      skewfree::simulator::Options options{
+          .rows = rows, .seed = 1, .threads = threads, .gzip = gzip};
       const std::string path = gzip ? file + ".gz" : file;
       const double cpu_start = CpuSeconds();
       start = Clock::now();
@@ -79,13 +82,14 @@ int main(int argc, char** argv) {
         return 1;
       }
       const double seconds = Seconds(start);
-      const std::string label = "WriteCsv, " + std::to_string(threads) + " thread(s)" +
-                                (gzip ? ", gzip" : "");
+      const std::string label =
+          "WriteCsv, " + std::to_string(threads) + " thread(s)" + (gzip ? ", gzip" : "");
       const double cpu = CpuSeconds() - cpu_start;
-      std::printf("%-36s %7.3f s %8.2f M rows/s %8.1f MB/s  %5.1f%% of ceiling | cpu %.3f s, "
-                  "%.2f M rows/cpu-s\n",
-                  label.c_str(), seconds, rows / 1e6 / seconds, mb / seconds,
-                  100.0 * ceiling / seconds, cpu, rows / 1e6 / cpu);
+      std::printf(
+          "%-36s %7.3f s %8.2f M rows/s %8.1f MB/s  %5.1f%% of ceiling | cpu %.3f s, "
+          "%.2f M rows/cpu-s\n",
+          label.c_str(), seconds, rows / 1e6 / seconds, mb / seconds, 100.0 * ceiling / seconds,
+          cpu, rows / 1e6 / cpu);
     }
   }
   std::remove((file + ".gz").c_str());

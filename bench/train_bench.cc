@@ -64,8 +64,7 @@ std::string DataFile(const std::string& name, int64_t rows, uint64_t seed) {
 }
 
 const std::string& BigFile() {
-  static const std::string* path =
-      new std::string(DataFile("train-10M.csv", kBigRows, 1));
+  static const std::string* path = new std::string(DataFile("train-10M.csv", kBigRows, 1));
   return *path;
 }
 const std::string& EvalFile() {
@@ -76,7 +75,8 @@ const std::string& EvalFile() {
 const transform::FeatureLayout& Layout() {
   static const auto* layout = new transform::FeatureLayout(
       transform::FeatureLayout::Create(
-          transform::ParseFeatureSpec(transform::HumiditySpecText()).value()).value());
+          transform::ParseFeatureSpec(transform::HumiditySpecText()).value())
+          .value());
   return *layout;
 }
 
@@ -94,9 +94,8 @@ void BM_RawReadCeiling(benchmark::State& state) {
     ssize_t n;
     while ((n = ::read(fd, buffer.data(), buffer.size())) > 0) {
       bytes += n;
-      for (const char* p = buffer.data(); (p = static_cast<const char*>(
-                                               std::memchr(p, '\n', buffer.data() + n - p)));
-           ++p) {
+      for (const char* p = buffer.data();
+           (p = static_cast<const char*>(std::memchr(p, '\n', buffer.data() + n - p))); ++p) {
         ++lines;
       }
     }
@@ -140,8 +139,8 @@ void BM_ScanFilesAlone(benchmark::State& state) {
     transformer = t;
   }
   for (auto _ : state) {
-    auto stats = ScanFiles(Layout(), transformer, scan,
-                           [](int, const Batch&) { return absl::OkStatus(); });
+    auto stats =
+        ScanFiles(Layout(), transformer, scan, [](int, const Batch&) { return absl::OkStatus(); });
     if (!stats.ok()) state.SkipWithError("scan failed");
   }
   state.SetItemsProcessed(state.iterations() * kBigRows);
@@ -154,10 +153,18 @@ void BM_ExactTrainBinary(benchmark::State& state) {
   for (auto _ : state) {
     const std::string dir = BenchDir() + "/exact-run";
     std::filesystem::remove_all(dir);
-    std::vector<std::string> args = {binary, "--train", BigFile(), "--eval", EvalFile(),
-                                     "--model-dir", dir + "/model", "--export-dir",
-                                     dir + "/repo/humidity", "--optimizer=exact",
-                                     "--metrics-port=-1", "--threads=2"};
+    std::vector<std::string> args = {binary,
+                                     "--train",
+                                     BigFile(),
+                                     "--eval",
+                                     EvalFile(),
+                                     "--model-dir",
+                                     dir + "/model",
+                                     "--export-dir",
+                                     dir + "/repo/humidity",
+                                     "--optimizer=exact",
+                                     "--metrics-port=-1",
+                                     "--threads=2"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -264,11 +271,13 @@ void BM_AdamStepComputeOnly(benchmark::State& state) {
 // (one core): the analyzer (which validates again) and the statistics.
 const Batch& MemoryBatch() {
   static const Batch* batch = [] {
-    auto pipeline = InputPipeline::Create(Layout(), &BigTransformer(), [] {
-      InputOptions input = AdamInput();
-      input.batch_size = 4096;
-      return input;
-    }()).value();
+    auto pipeline = InputPipeline::Create(Layout(), &BigTransformer(),
+                                          [] {
+                                            InputOptions input = AdamInput();
+                                            input.batch_size = 4096;
+                                            return input;
+                                          }())
+                        .value();
     auto* b = new Batch();
     if (!pipeline->Next(b).value()) std::abort();
     return b;
@@ -295,8 +304,18 @@ void BM_NormalEquationsAdd(benchmark::State& state) {
 BENCHMARK(BM_RawReadCeiling)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 // Process CPU time (all threads) beside wall time: on a busy machine the
 // wall time grows, the CPU time much less; idle 2-core wall >= CPU / 2.
-BENCHMARK(BM_ExactPassesInProcess)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_ScanFilesAlone)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_ExactPassesInProcess)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK(BM_ScanFilesAlone)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_AnalyzerUpdate);
 BENCHMARK(BM_NormalEquationsAdd);
 BENCHMARK(BM_ExactTrainBinary)->Unit(benchmark::kMillisecond)->Iterations(3)->UseManualTime();
@@ -329,20 +348,21 @@ class RatioReporter : public benchmark::ConsoleReporter {
     const Result passes = Find("BM_ExactPassesInProcess");
     const Result binary = Find("BM_ExactTrainBinary");
     const Result scan = Find("BM_ScanFilesAlone/1");
-    std::printf("\nexact, 10M rows: analyze+stats+solve %.2f s wall (%.2f s CPU) in process; "
-                "whole binary %.2f s wall (%.2f s CPU), peak RSS %.0f MB (targets 2 s, 256 MB); "
-                "the scan alone %.2f s wall (%.2f s CPU); raw read ceiling %.2f s "
-                "(exact passes take %.1fx the raw read)\n",
-                passes.seconds, passes.cpu, binary.seconds, binary.cpu, binary.rss,
-                scan.seconds, scan.cpu, read.seconds,
-                read.seconds > 0 ? passes.seconds / read.seconds : 0.0);
+    std::printf(
+        "\nexact, 10M rows: analyze+stats+solve %.2f s wall (%.2f s CPU) in process; "
+        "whole binary %.2f s wall (%.2f s CPU), peak RSS %.0f MB (targets 2 s, 256 MB); "
+        "the scan alone %.2f s wall (%.2f s CPU); raw read ceiling %.2f s "
+        "(exact passes take %.1fx the raw read)\n",
+        passes.seconds, passes.cpu, binary.seconds, binary.cpu, binary.rss, scan.seconds, scan.cpu,
+        read.seconds, read.seconds > 0 ? passes.seconds / read.seconds : 0.0);
     const Result pipeline = Find("BM_PipelineBatchesCeiling");
     const Result adam = Find("BM_AdamSteps");
     const Result compute = Find("BM_AdamStepComputeOnly");
-    std::printf("adam, batch 1000: %.0f steps/s = %.1f%% of the pipeline alone (%.0f "
-                "batches/s); gradient+update alone %.0f steps/s\n",
-                adam.rate, pipeline.rate > 0 ? 100.0 * adam.rate / pipeline.rate : 0.0,
-                pipeline.rate, compute.rate);
+    std::printf(
+        "adam, batch 1000: %.0f steps/s = %.1f%% of the pipeline alone (%.0f "
+        "batches/s); gradient+update alone %.0f steps/s\n",
+        adam.rate, pipeline.rate > 0 ? 100.0 * adam.rate / pipeline.rate : 0.0, pipeline.rate,
+        compute.rate);
   }
 
  private:

@@ -31,8 +31,8 @@ const RawColumns& Pool() {
 
 const Transformer& HumidityTransformer() {
   static const Transformer* transformer = new Transformer(
-      Transformer::Create(skewfree_testing::HumiditySpec(),
-                          skewfree_testing::HumidityState()).value());
+      Transformer::Create(skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState())
+          .value());
   return *transformer;
 }
 
@@ -41,11 +41,10 @@ RawBatchView Slice(size_t start, size_t batch) {
   const RawColumns& pool = Pool();
   RawBatchView view;
   view.num_rows = batch;
-  view.columns = {
-      ColumnView(absl::MakeConstSpan(pool.columns[0].floats).subspan(start)),
-      ColumnView(absl::MakeConstSpan(pool.columns[1].floats).subspan(start)),
-      ColumnView(absl::MakeConstSpan(pool.columns[2].ints).subspan(start)),
-      ColumnView(absl::MakeConstSpan(pool.columns[3].ints).subspan(start))};
+  view.columns = {ColumnView(absl::MakeConstSpan(pool.columns[0].floats).subspan(start)),
+                  ColumnView(absl::MakeConstSpan(pool.columns[1].floats).subspan(start)),
+                  ColumnView(absl::MakeConstSpan(pool.columns[2].ints).subspan(start)),
+                  ColumnView(absl::MakeConstSpan(pool.columns[3].ints).subspan(start))};
   return view;
 }
 
@@ -114,15 +113,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const double ceiling = Rate(std::string("BM_ReadRawRows/") + size);
       for (const char* kind : {"BM_TransformCompact/", "BM_TransformDense/"}) {
         const double rate = Rate(std::string(kind) + size);
-        std::printf("%s%s: %.3g rows/s = %.1f%% of raw read (%.3g rows/s)\n", kind, size,
-                    rate, ceiling > 0 ? 100.0 * rate / ceiling : 0.0, ceiling);
+        std::printf("%s%s: %.3g rows/s = %.1f%% of raw read (%.3g rows/s)\n", kind, size, rate,
+                    ceiling > 0 ? 100.0 * rate / ceiling : 0.0, ceiling);
       }
     }
   }
 
  private:
   double Rate(const std::string& name) const {
-    for (const auto& [run, rate] : rates_) if (run == name) return rate;
+    for (const auto& [run, rate] : rates_)
+      if (run == name) return rate;
     return 0;
   }
   std::vector<std::pair<std::string, double>> rates_;

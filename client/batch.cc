@@ -12,16 +12,14 @@ namespace {
 Column EmptyColumnLike(const Field& field) {
   Column column;
   column.name = field.name;
-  column.type = std::holds_alternative<float>(field.value) ? DataType::kFp32
-                                                           : DataType::kInt64;
+  column.type = std::holds_alternative<float>(field.value) ? DataType::kFp32 : DataType::kInt64;
   return column;
 }
 
 // Little-endian host (x86/arm64 Linux): the raw bytes are the memory image.
 template <typename T>
 std::string RawBytes(const std::vector<T>& values) {
-  return std::string(reinterpret_cast<const char*>(values.data()),
-                     values.size() * sizeof(T));
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
 }
 
 std::string RawColumn(const Column& column) {
@@ -57,9 +55,12 @@ void FillTypedContents(const Column& column, inference::InferTensorContents* con
 
 absl::string_view DataTypeName(DataType type) {
   switch (type) {
-    case DataType::kFp32: return "FP32";
-    case DataType::kInt32: return "INT32";
-    case DataType::kInt64: return "INT64";
+    case DataType::kFp32:
+      return "FP32";
+    case DataType::kInt32:
+      return "INT32";
+    case DataType::kInt64:
+      return "INT64";
   }
   return "";
 }
@@ -70,18 +71,17 @@ absl::StatusOr<Batch> Batch::FromRows(absl::Span<const Row> rows) {
   for (const Field& field : rows[0]) columns.push_back(EmptyColumnLike(field));
   for (size_t r = 0; r < rows.size(); ++r) {
     if (rows[r].size() != columns.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("row ", r, " has ", rows[r].size(),
-                                                     " fields, row 0 has ", columns.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("row ", r, " has ", rows[r].size(), " fields, row 0 has ", columns.size()));
     }
     for (size_t c = 0; c < columns.size(); ++c) {
       const Field& field = rows[r][c];
       Column& column = columns[c];
       const bool is_float = std::holds_alternative<float>(field.value);
       if (field.name != column.name || is_float != (column.type == DataType::kFp32)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("row ", r, " field ", c, " is '", field.name, "' (",
-                         is_float ? "float" : "int", "), row 0 has '", column.name, "' (",
-                         DataTypeName(column.type), ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "row ", r, " field ", c, " is '", field.name, "' (", is_float ? "float" : "int",
+            "), row 0 has '", column.name, "' (", DataTypeName(column.type), ")"));
       }
       if (is_float) {
         column.floats.push_back(std::get<float>(field.value));
@@ -100,16 +100,15 @@ absl::StatusOr<Batch> Batch::FromColumns(std::vector<Column> columns) {
       return absl::InvalidArgumentError(absl::StrCat("column '", column.name, "' repeats"));
     }
     if (column.size() != columns[0].size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "column '", column.name, "' has ", column.size(), " values, column '",
-          columns[0].name, "' has ", columns[0].size()));
+      return absl::InvalidArgumentError(absl::StrCat("column '", column.name, "' has ",
+                                                     column.size(), " values, column '",
+                                                     columns[0].name, "' has ", columns[0].size()));
     }
   }
   return Batch(std::move(columns));
 }
 
-inference::ModelInferRequest BuildInferRequest(absl::string_view model,
-                                               absl::string_view version,
+inference::ModelInferRequest BuildInferRequest(absl::string_view model, absl::string_view version,
                                                const Batch& batch, Encoding encoding) {
   inference::ModelInferRequest request;
   request.set_model_name(std::string(model));
@@ -141,8 +140,8 @@ absl::StatusOr<Prediction> ParseInferResponse(const inference::ModelInferRespons
   if (response.raw_output_contents_size() > 0) {
     const std::string& raw = response.raw_output_contents(0);
     if (raw.size() % sizeof(float) != 0) {
-      return absl::DataLossError(absl::StrCat("raw output of ", raw.size(),
-                                              " bytes is not a whole number of FP32"));
+      return absl::DataLossError(
+          absl::StrCat("raw output of ", raw.size(), " bytes is not a whole number of FP32"));
     }
     prediction.values.resize(raw.size() / sizeof(float));
     std::memcpy(prediction.values.data(), raw.data(), raw.size());
@@ -152,8 +151,8 @@ absl::StatusOr<Prediction> ParseInferResponse(const inference::ModelInferRespons
   }
   if (prediction.values.size() != expected_rows) {
     return absl::DataLossError(absl::StrCat("output '", output.name(), "' has ",
-                                            prediction.values.size(), " values for ",
-                                            expected_rows, " rows"));
+                                            prediction.values.size(), " values for ", expected_rows,
+                                            " rows"));
   }
   return prediction;
 }

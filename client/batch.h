@@ -63,8 +63,7 @@ class Batch {
 enum class Encoding { kTyped, kRaw };
 
 // Inputs shaped [N]; an empty `version` lets the server choose.
-inference::ModelInferRequest BuildInferRequest(absl::string_view model,
-                                               absl::string_view version,
+inference::ModelInferRequest BuildInferRequest(absl::string_view model, absl::string_view version,
                                                const Batch& batch, Encoding encoding);
 
 // What the server predicted and which version answered.

@@ -63,8 +63,8 @@ TEST(BatchTest, TypedRequestCarriesContents) {
 }
 
 TEST(BatchTest, RawRequestCarriesLittleEndianBytes) {
-  const Batch batch = *Batch::FromColumns(
-      {{"x", DataType::kFp32, {0.5f}, {}}, {"h", DataType::kInt64, {}, {16}}});
+  const Batch batch =
+      *Batch::FromColumns({{"x", DataType::kFp32, {0.5f}, {}}, {"h", DataType::kInt64, {}, {16}}});
   const auto request = BuildInferRequest("m", "", batch, Encoding::kRaw);
   ASSERT_EQ(request.raw_input_contents_size(), 2);
   EXPECT_FALSE(request.inputs(0).has_contents());

@@ -39,7 +39,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
   SKEWFREE_ASSIGN_OR_RETURN(std::string ca, ReadPem(options.tls_ca_file, "CA certificate"));
   ssl.pem_root_certs = std::move(ca);
   if (has_cert) {
-    SKEWFREE_ASSIGN_OR_RETURN(std::string cert, ReadPem(options.tls_cert_file, "client certificate"));
+    SKEWFREE_ASSIGN_OR_RETURN(std::string cert,
+                              ReadPem(options.tls_cert_file, "client certificate"));
     SKEWFREE_ASSIGN_OR_RETURN(std::string key, ReadPem(options.tls_key_file, "client key"));
     ssl.pem_cert_chain = std::move(cert);
     ssl.pem_private_key = std::move(key);
@@ -52,7 +53,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOptions& options,
                                                              int pool_index) {
   if (options.target.empty()) return absl::InvalidArgumentError("--target is empty");
-  SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials, Credentials(options));
+  SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                            Credentials(options));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   args.SetMaxSendMessageSize(-1);

@@ -30,7 +30,8 @@ class FakeService final : public inference::GRPCInferenceService::CallbackServic
       reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "no model 'missing'"));
       return reactor;
     }
-    if (request->model_name() == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (request->model_name() == "slow")
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const bool raw = request->raw_input_contents_size() > 0;
     std::vector<float> beta1;
     if (raw) {
@@ -42,8 +43,7 @@ class FakeService final : public inference::GRPCInferenceService::CallbackServic
       beta1.assign(c.begin(), c.end());
     }
     for (float& v : beta1) v *= 2;
-    response->set_model_version(request->model_version().empty() ? "7"
-                                                                 : request->model_version());
+    response->set_model_version(request->model_version().empty() ? "7" : request->model_version());
     auto* output = response->add_outputs();
     output->set_name("humidity");
     output->set_datatype("FP32");
@@ -82,8 +82,9 @@ class FakeServerTest : public ::testing::Test {
   }
   void TearDown() override { server_->Shutdown(); }
 
-  std::unique_ptr<skewfree::client::PredictionClient> Client(skewfree::client::Encoding encoding = skewfree::client::Encoding::kTyped,
-                                           absl::Duration timeout = absl::Seconds(5)) {
+  std::unique_ptr<skewfree::client::PredictionClient> Client(
+      skewfree::client::Encoding encoding = skewfree::client::Encoding::kTyped,
+      absl::Duration timeout = absl::Seconds(5)) {
     skewfree::client::PredictionClient::Options options;
     options.channel.target = "127.0.0.1:" + std::to_string(port_);
     options.encoding = encoding;

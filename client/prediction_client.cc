@@ -21,9 +21,12 @@ constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 grpc::ByteBuffer EncodeHealthRequest(absl::string_view service) {
   std::string bytes;
   if (!service.empty()) {
-    bytes.push_back(0x0A);  // Field 1, length-delimited.
-    for (size_t n = service.size(); ; n >>= 7) {  // Varint length.
-      if (n < 0x80) { bytes.push_back(static_cast<char>(n)); break; }
+    bytes.push_back(0x0A);                       // Field 1, length-delimited.
+    for (size_t n = service.size();; n >>= 7) {  // Varint length.
+      if (n < 0x80) {
+        bytes.push_back(static_cast<char>(n));
+        break;
+      }
       bytes.push_back(static_cast<char>((n & 0x7F) | 0x80));
     }
     bytes.append(service.data(), service.size());
@@ -41,8 +44,8 @@ absl::StatusOr<HealthState> DecodeHealthResponse(const grpc::ByteBuffer& buffer)
   const std::string bytes(reinterpret_cast<const char*>(slice.begin()), slice.size());
   if (bytes.empty()) return HealthState::kUnknown;
   if (bytes.size() != 2 || bytes[0] != 0x08 || static_cast<unsigned char>(bytes[1]) > 3) {
-    return absl::DataLossError(absl::StrCat("unexpected health answer of ", bytes.size(),
-                                            " bytes"));
+    return absl::DataLossError(
+        absl::StrCat("unexpected health answer of ", bytes.size(), " bytes"));
   }
   return static_cast<HealthState>(bytes[1]);
 }
@@ -51,10 +54,14 @@ absl::StatusOr<HealthState> DecodeHealthResponse(const grpc::ByteBuffer& buffer)
 
 absl::string_view HealthStateName(HealthState state) {
   switch (state) {
-    case HealthState::kUnknown: return "UNKNOWN";
-    case HealthState::kServing: return "SERVING";
-    case HealthState::kNotServing: return "NOT_SERVING";
-    case HealthState::kServiceUnknown: return "SERVICE_UNKNOWN";
+    case HealthState::kUnknown:
+      return "UNKNOWN";
+    case HealthState::kServing:
+      return "SERVING";
+    case HealthState::kNotServing:
+      return "NOT_SERVING";
+    case HealthState::kServiceUnknown:
+      return "SERVICE_UNKNOWN";
   }
   return "UNKNOWN";
 }
@@ -123,7 +130,8 @@ absl::StatusOr<bool> PredictionClient::ServerLive() const {
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ServerLiveResponse response;
-  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(stub_->ServerLive(&context, inference::ServerLiveRequest(), &response)));
+  SKEWFREE_RETURN_IF_ERROR(
+      FromGrpcStatus(stub_->ServerLive(&context, inference::ServerLiveRequest(), &response)));
   return response.live();
 }
 
@@ -131,7 +139,8 @@ absl::StatusOr<bool> PredictionClient::ServerReady() const {
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ServerReadyResponse response;
-  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(stub_->ServerReady(&context, inference::ServerReadyRequest(), &response)));
+  SKEWFREE_RETURN_IF_ERROR(
+      FromGrpcStatus(stub_->ServerReady(&context, inference::ServerReadyRequest(), &response)));
   return response.ready();
 }
 
@@ -139,7 +148,8 @@ absl::StatusOr<inference::ServerMetadataResponse> PredictionClient::ServerMetada
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ServerMetadataResponse response;
-  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus( stub_->ServerMetadata(&context, inference::ServerMetadataRequest(), &response)));
+  SKEWFREE_RETURN_IF_ERROR(FromGrpcStatus(
+      stub_->ServerMetadata(&context, inference::ServerMetadataRequest(), &response)));
   return response;
 }
 

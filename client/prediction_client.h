@@ -47,8 +47,7 @@ class PredictionClient {
   // The server's errors keep their gRPC code (InvalidArgument for bad rows,
   // NotFound for an unknown model, Unavailable, DeadlineExceeded...).
   absl::StatusOr<Prediction> Predict(absl::string_view model, const Batch& batch) const;
-  absl::StatusOr<Prediction> Predict(absl::string_view model,
-                                     absl::Span<const Row> rows) const;
+  absl::StatusOr<Prediction> Predict(absl::string_view model, absl::Span<const Row> rows) const;
 
   // grpc.health.v1 Check; "" is the whole server, a model name one model.
   absl::StatusOr<HealthState> Health(absl::string_view service) const;

@@ -18,11 +18,11 @@ std::vector<std::string> Normalize(std::vector<std::string> in) {
 }
 
 TEST(DashedFlagArgsTest, TurnsDashesInFlagNamesIntoUnderscores) {
-  EXPECT_THAT(Normalize({"prog", "--model-repository=/a-b/c", "--metrics-port", "-1",
-                         "-max-batch=5", "--tls_cert=x", "my-model", "--", "--not-a-flag"}),
-              ::testing::ElementsAre("prog", "--model_repository=/a-b/c", "--metrics_port",
-                                     "-1", "-max_batch=5", "--tls_cert=x", "my-model", "--",
-                                     "--not-a-flag"));
+  EXPECT_THAT(
+      Normalize({"prog", "--model-repository=/a-b/c", "--metrics-port", "-1", "-max-batch=5",
+                 "--tls_cert=x", "my-model", "--", "--not-a-flag"}),
+      ::testing::ElementsAre("prog", "--model_repository=/a-b/c", "--metrics_port", "-1",
+                             "-max_batch=5", "--tls_cert=x", "my-model", "--", "--not-a-flag"));
 }
 
 TEST(DashedFlagArgsTest, LeavesTheProgramNameNegativeNumbersAndLoneDashesAlone) {

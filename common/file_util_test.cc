@@ -22,7 +22,8 @@ TEST(FileUtilTest, AtomicWriteReplacesWholeFile) {
   EXPECT_EQ(ReadFile(path).value(), "2nd");
   // Only the file itself remains: no temporary beside it.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
-                          std::filesystem::directory_iterator()), 1);
+                          std::filesystem::directory_iterator()),
+            1);
 }
 
 TEST(FileUtilTest, ReadMissingFileIsNotFound) {
@@ -47,13 +48,11 @@ TEST(FileUtilTest, ListsOnlyNumberedDirectories) {
   }
   ASSERT_TRUE(WriteFileAtomically(dir.Join("5"), "a file, not a version").ok());
   EXPECT_THAT(ListNumberedDirectories(dir.path()).value(), ElementsAre(1, 3, 10));
-  EXPECT_THAT(ListNumberedDirectories(dir.Join("missing")),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ListNumberedDirectories(dir.Join("missing")), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(FileUtilTest, Sha256OfKnownInput) {
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

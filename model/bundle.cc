@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "google/protobuf/text_format.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
+#include "google/protobuf/text_format.h"
 
 namespace skewfree::model {
 namespace {
@@ -44,9 +44,10 @@ absl::Status WriteVersionDirectory(const std::string& dir, const v1::Bundle& bun
   if (error) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
   SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kBundleFile), serialized));
   SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kChecksumFile),
-                                  absl::StrCat(Sha256Hex(serialized), "\n")));
+                                           absl::StrCat(Sha256Hex(serialized), "\n")));
   SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kSpecCopyFile), spec_text));
-  SKEWFREE_RETURN_IF_ERROR(WriteFileSynced(absl::StrCat(dir, "/", kMetadataCopyFile), metadata_text));
+  SKEWFREE_RETURN_IF_ERROR(
+      WriteFileSynced(absl::StrCat(dir, "/", kMetadataCopyFile), metadata_text));
   return SyncDirectory(dir);
 }
 
@@ -61,9 +62,9 @@ void SetCreatedNow(v1::BundleMetadata* metadata) {
 
 absl::StatusOr<std::shared_ptr<const Bundle>> Bundle::FromProto(v1::Bundle proto) {
   if (proto.format_version() != kBundleFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "bundle format version ", proto.format_version(), " is not supported (expected ",
-        kBundleFormatVersion, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("bundle format version ", proto.format_version(),
+                     " is not supported (expected ", kBundleFormatVersion, ")"));
   }
   if (proto.metadata().version() <= 0) {
     return absl::FailedPreconditionError(
@@ -76,7 +77,7 @@ absl::StatusOr<std::shared_ptr<const Bundle>> Bundle::FromProto(v1::Bundle proto
         absl::StrCat("bundle spec/state: ", transformer.status().message()));
   }
   SKEWFREE_ASSIGN_OR_RETURN(LinearModel model,
-                   LinearModel::FromProto(proto.model(), transformer->layout()));
+                            LinearModel::FromProto(proto.model(), transformer->layout()));
   return std::shared_ptr<const Bundle>(
       new Bundle(std::move(proto), *std::move(transformer), std::move(model)));
 }
@@ -89,33 +90,30 @@ absl::StatusOr<std::shared_ptr<const Bundle>> Bundle::Load(const std::string& di
   const std::string expected(absl::StripAsciiWhitespace(checksum));
   const std::string actual = Sha256Hex(serialized);
   if (expected != actual) {
-    return absl::DataLossError(absl::StrCat(
-        bundle_path, ": checksum mismatch (", kChecksumFile, " says '", expected,
-        "', content hashes to ", actual, "): truncated or corrupt"));
+    return absl::DataLossError(absl::StrCat(bundle_path, ": checksum mismatch (", kChecksumFile,
+                                            " says '", expected, "', content hashes to ", actual,
+                                            "): truncated or corrupt"));
   }
   v1::Bundle proto;
   if (!proto.ParseFromString(serialized)) {
     return absl::DataLossError(absl::StrCat(bundle_path, ": not a valid bundle"));
   }
-  const std::string dir_name = std::filesystem::path(dir).lexically_normal()
-                                   .filename().string();
+  const std::string dir_name = std::filesystem::path(dir).lexically_normal().filename().string();
   int64_t dir_version = 0;
-  if (absl::SimpleAtoi(dir_name, &dir_version) &&
-      dir_version != proto.metadata().version()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        dir, ": directory is version ", dir_version, " but the bundle says ",
-        proto.metadata().version()));
+  if (absl::SimpleAtoi(dir_name, &dir_version) && dir_version != proto.metadata().version()) {
+    return absl::FailedPreconditionError(absl::StrCat(dir, ": directory is version ", dir_version,
+                                                      " but the bundle says ",
+                                                      proto.metadata().version()));
   }
   absl::StatusOr<std::shared_ptr<const Bundle>> bundle = FromProto(std::move(proto));
   if (!bundle.ok()) return Annotate(bundle.status(), dir);
   return bundle;
 }
 
-absl::Status Bundle::Predict(const transform::RawBatchView& rows,
-                             absl::Span<float> out) const {
+absl::Status Bundle::Predict(const transform::RawBatchView& rows, absl::Span<float> out) const {
   if (out.size() != rows.num_rows) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "output has ", out.size(), " slots for ", rows.num_rows, " rows"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("output has ", out.size(), " slots for ", rows.num_rows, " rows"));
   }
   SKEWFREE_RETURN_IF_ERROR(transform::ValidateColumns(transformer_.layout(), rows));
   const int num_dense = transformer_.num_dense();
@@ -133,8 +131,7 @@ absl::Status Bundle::Predict(const transform::RawBatchView& rows,
     for (size_t row = begin; row < end; ++row) {
       const size_t i = row - begin;
       out[row] = static_cast<float>(model_.PredictRow(dense.data() + i * num_dense, num_dense,
-                                                      active.data() + i * num_active,
-                                                      num_active));
+                                                      active.data() + i * num_active, num_active));
     }
   }
   return absl::OkStatus();
@@ -164,8 +161,8 @@ absl::StatusOr<int64_t> WriteBundle(const std::string& model_dir, v1::Bundle bun
     // never written.
     SKEWFREE_RETURN_IF_ERROR(Bundle::FromProto(bundle).status());
     const std::string final_dir = absl::StrCat(model_dir, "/", metadata->version());
-    const std::string temp_dir = absl::StrCat(model_dir, "/.tmp-", metadata->version(),
-                                              "-", ::getpid(), "-", random());
+    const std::string temp_dir =
+        absl::StrCat(model_dir, "/.tmp-", metadata->version(), "-", ::getpid(), "-", random());
     absl::Status status = WriteVersionDirectory(temp_dir, bundle);
     if (status.ok()) status = RenameNoReplace(temp_dir, final_dir);
     if (status.ok()) return metadata->version();

@@ -53,9 +53,7 @@ class Bundle {
 
  private:
   Bundle(v1::Bundle proto, transform::Transformer transformer, LinearModel model)
-      : proto_(std::move(proto)),
-        transformer_(std::move(transformer)),
-        model_(std::move(model)) {}
+      : proto_(std::move(proto)), transformer_(std::move(transformer)), model_(std::move(model)) {}
 
   const v1::Bundle proto_;
   const transform::Transformer transformer_;

@@ -4,9 +4,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/file_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
@@ -26,8 +26,8 @@ using ::skewfree_testing::ToColumns;
 using ::testing::HasSubstr;
 
 const transform::RawColumns& SomeRows() {
-  static const transform::RawColumns* rows = new transform::RawColumns(ToColumns(
-      {{1.234f, 1.234f, 16, 5}, {-5, -4, 0, 0}, {5, 6, 23, 6}, {0.1f, 0.2f, 18, 2}}));
+  static const transform::RawColumns* rows = new transform::RawColumns(
+      ToColumns({{1.234f, 1.234f, 16, 5}, {-5, -4, 0, 0}, {5, 6, 23, 6}, {0.1f, 0.2f, 18, 2}}));
   return *rows;
 }
 
@@ -58,8 +58,7 @@ TEST(BundleTest, RoundTripPredictsBitIdentically) {
   EXPECT_EQ((*loaded)->version(), 1);
   EXPECT_EQ((*loaded)->metadata().model_name(), "humidity");
   EXPECT_TRUE((*loaded)->metadata().has_created());
-  const std::vector<float> expected =
-      PredictAll(*Bundle::FromProto(HumidityBundle(1)).value());
+  const std::vector<float> expected = PredictAll(*Bundle::FromProto(HumidityBundle(1)).value());
   const std::vector<float> actual = PredictAll(**loaded);
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t i = 0; i < actual.size(); ++i) {
@@ -104,8 +103,9 @@ class CorruptBundleTest : public ::testing::Test {
   void ReplaceBundle(const std::string& contents, bool fix_checksum) {
     ASSERT_TRUE(WriteFileAtomically(absl::StrCat(version_dir_, "/", kBundleFile), contents).ok());
     if (fix_checksum) {
-      ASSERT_TRUE(WriteFileAtomically(absl::StrCat(version_dir_, "/", kChecksumFile),
-                                      Sha256Hex(contents)).ok());
+      ASSERT_TRUE(
+          WriteFileAtomically(absl::StrCat(version_dir_, "/", kChecksumFile), Sha256Hex(contents))
+              .ok());
     }
   }
   void ReplaceProto(const v1::Bundle& proto) {
@@ -196,9 +196,9 @@ TEST(BundleTest, PredictReportsBadRowsAndSizes) {
   std::shared_ptr<const Bundle> bundle = Bundle::FromProto(HumidityBundle(1)).value();
   const transform::RawColumns rows = ToColumns({{0, 0, 0, 0}, {0, 0, 0, 9}});
   std::vector<float> out(2);
-  EXPECT_THAT(bundle->Predict(rows.View(), absl::MakeSpan(out)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("column 'weekday' row 1: value 9")));
+  EXPECT_THAT(
+      bundle->Predict(rows.View(), absl::MakeSpan(out)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("column 'weekday' row 1: value 9")));
   std::vector<float> short_out(1);
   EXPECT_THAT(bundle->Predict(rows.View(), absl::MakeSpan(short_out)),
               StatusIs(absl::StatusCode::kInvalidArgument));

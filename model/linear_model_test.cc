@@ -25,16 +25,14 @@ TEST(LinearModelTest, PredictsBiasPlusDenseTermsPlusActiveWeights) {
 
 TEST(LinearModelTest, ProtoRoundTrip) {
   const v1::Bundle bundle = HumidityBundle(1);
-  const transform::FeatureLayout layout =
-      transform::FeatureLayout::Create(bundle.spec()).value();
+  const transform::FeatureLayout layout = transform::FeatureLayout::Create(bundle.spec()).value();
   const LinearModel model = LinearModel::FromProto(bundle.model(), layout).value();
   EXPECT_EQ(model.ToProto(layout).SerializeAsString(), bundle.model().SerializeAsString());
 }
 
 TEST(LinearModelTest, RefusesParametersThatDoNotFitTheLayout) {
   const v1::Bundle bundle = HumidityBundle(1);
-  const transform::FeatureLayout layout =
-      transform::FeatureLayout::Create(bundle.spec()).value();
+  const transform::FeatureLayout layout = transform::FeatureLayout::Create(bundle.spec()).value();
   v1::LinearModelParams params = bundle.model();
   params.mutable_feature_names()->RemoveLast();
   EXPECT_THAT(LinearModel::FromProto(params, layout),

@@ -10,6 +10,7 @@ packages=(
   libabsl-dev libeigen3-dev prometheus-cpp-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf openssl curl
+  clang-format
 )
 # Deployment checks (Dockerfile lint, manifest validation, promtool).
 if [[ "${SKEWFREE_SKIP_DEPLOY_DEPS:-0}" != 1 ]]; then

@@ -55,10 +55,14 @@ std::pair<const void*, int> TypedContents(const inference::InferTensorContents& 
 
 const char* TypedFieldName(ValueType type) {
   switch (type) {
-    case ValueType::kFloat32: return "fp32_contents";
-    case ValueType::kFloat64: return "fp64_contents";
-    case ValueType::kInt32: return "int_contents";
-    case ValueType::kInt64: return "int64_contents";
+    case ValueType::kFloat32:
+      return "fp32_contents";
+    case ValueType::kFloat64:
+      return "fp64_contents";
+    case ValueType::kInt32:
+      return "int_contents";
+    case ValueType::kInt64:
+      return "int64_contents";
   }
   return "?";
 }
@@ -67,66 +71,63 @@ bool HasTypedContents(const ModelInferRequest::InferInputTensor& input) {
   if (!input.has_contents()) return false;
   const inference::InferTensorContents& c = input.contents();
   return c.bool_contents_size() + c.int_contents_size() + c.int64_contents_size() +
-             c.uint_contents_size() + c.uint64_contents_size() +
-             c.fp32_contents_size() + c.fp64_contents_size() +
-             c.bytes_contents_size() > 0;
+             c.uint_contents_size() + c.uint64_contents_size() + c.fp32_contents_size() +
+             c.fp64_contents_size() + c.bytes_contents_size() >
+         0;
 }
 
 // Rows of an input from its shape [N] or [N, 1].
 absl::StatusOr<int64_t> RowsFromShape(const ModelInferRequest::InferInputTensor& input) {
   const auto& shape = input.shape();
-  const bool ok = (shape.size() == 1 || (shape.size() == 2 && shape[1] == 1)) &&
-                  shape[0] >= 0;
+  const bool ok = (shape.size() == 1 || (shape.size() == 2 && shape[1] == 1)) && shape[0] >= 0;
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input '", input.name(), "': shape [", absl::StrJoin(shape, ", "),
-        "] is not [N] or [N, 1]"));
+    return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "': shape [",
+                                                   absl::StrJoin(shape, ", "),
+                                                   "] is not [N] or [N, 1]"));
   }
   return shape[0];
 }
 
 absl::Status CheckDatatype(const ModelInferRequest::InferInputTensor& input,
-                           const transform::FeatureLayout& layout, int column,
-                           ValueType* type) {
+                           const transform::FeatureLayout& layout, int column, ValueType* type) {
   const std::optional<ValueType> parsed = ParseDatatype(input.datatype());
   const bool numeric = layout.is_numeric(column);
-  const bool float_type = parsed && (*parsed == ValueType::kFloat32 ||
-                                     *parsed == ValueType::kFloat64);
+  const bool float_type =
+      parsed && (*parsed == ValueType::kFloat32 || *parsed == ValueType::kFloat64);
   if (!parsed || numeric != float_type) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "input '", input.name(), "': datatype '", input.datatype(),
-        "' is not accepted; ", numeric ? "numeric inputs take FP32 or FP64"
-                                       : "categorical inputs take INT32 or INT64"));
+        "input '", input.name(), "': datatype '", input.datatype(), "' is not accepted; ",
+        numeric ? "numeric inputs take FP32 or FP64" : "categorical inputs take INT32 or INT64"));
   }
   *type = *parsed;
   return absl::OkStatus();
 }
 
 // Points `view` at the input's data after checking its size.
-absl::Status ViewInput(const ModelInferRequest& request, int i, ValueType type,
-                       int64_t rows, bool raw, transform::ColumnView* view) {
+absl::Status ViewInput(const ModelInferRequest& request, int i, ValueType type, int64_t rows,
+                       bool raw, transform::ColumnView* view) {
   const ModelInferRequest::InferInputTensor& input = request.inputs(i);
   if (raw) {
     if (HasTypedContents(input)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", input.name(), "' has typed contents in a request with "
-          "raw_input_contents: use one or the other"));
+      return absl::InvalidArgumentError(absl::StrCat("input '", input.name(),
+                                                     "' has typed contents in a request with "
+                                                     "raw_input_contents: use one or the other"));
     }
     const std::string& bytes = request.raw_input_contents(i);
     const size_t expected = static_cast<size_t>(rows) * SizeOf(type);
     if (bytes.size() != expected) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", input.name(), "': raw_input_contents[", i, "] has ", bytes.size(),
-          " bytes, shape [", rows, "] of ", input.datatype(), " needs ", expected));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", input.name(), "': raw_input_contents[", i, "] has ", bytes.size(),
+                       " bytes, shape [", rows, "] of ", input.datatype(), " needs ", expected));
     }
     *view = transform::ColumnView(bytes.data(), type);
     return absl::OkStatus();
   }
   const auto [data, count] = TypedContents(input.contents(), type);
   if (count != rows) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input '", input.name(), "': shape [", rows, "] needs ", rows, " values in contents.",
-        TypedFieldName(type), ", got ", count));
+    return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "': shape [", rows,
+                                                   "] needs ", rows, " values in contents.",
+                                                   TypedFieldName(type), ", got ", count));
   }
   *view = transform::ColumnView(data, type);
   return absl::OkStatus();
@@ -140,8 +141,8 @@ absl::Status AddInput(const ModelInferRequest& request, int i,
   const ModelInferRequest::InferInputTensor& input = request.inputs(i);
   const std::optional<int> column = layout.ColumnIndex(input.name());
   if (!column) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown input '", input.name(), "'; the model takes ", ExpectedInputs(layout)));
+    return absl::InvalidArgumentError(absl::StrCat("unknown input '", input.name(),
+                                                   "'; the model takes ", ExpectedInputs(layout)));
   }
   if (!batch->columns[*column].empty()) {
     return absl::InvalidArgumentError(
@@ -151,9 +152,9 @@ absl::Status AddInput(const ModelInferRequest& request, int i,
   SKEWFREE_RETURN_IF_ERROR(CheckDatatype(input, layout, *column, &type));
   SKEWFREE_ASSIGN_OR_RETURN(const int64_t input_rows, RowsFromShape(input));
   if (input_rows > max_batch) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "input '", input.name(), "' has ", input_rows, " rows, more than the ",
-        max_batch, " allowed per request (--max-batch)"));
+    return absl::ResourceExhaustedError(absl::StrCat("input '", input.name(), "' has ", input_rows,
+                                                     " rows, more than the ", max_batch,
+                                                     " allowed per request (--max-batch)"));
   }
   if (*rows >= 0 && input_rows != *rows) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -175,9 +176,9 @@ absl::Status BuildRawBatchView(const ModelInferRequest& request,
                                transform::RawBatchView* batch) {
   const bool raw = request.raw_input_contents_size() > 0;
   if (raw && request.raw_input_contents_size() != request.inputs_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request has ", request.raw_input_contents_size(), " raw_input_contents for ",
-        request.inputs_size(), " inputs; it needs one per input"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request has ", request.raw_input_contents_size(), " raw_input_contents for ",
+                     request.inputs_size(), " inputs; it needs one per input"));
   }
   batch->columns.assign(static_cast<size_t>(layout.num_columns()), transform::ColumnView());
   int64_t rows = -1;
@@ -187,8 +188,7 @@ absl::Status BuildRawBatchView(const ModelInferRequest& request,
   for (int c = 0; c < layout.num_columns(); ++c) {
     if (batch->columns[c].empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "missing input '", layout.column_name(c), "'; the model takes ",
-          ExpectedInputs(layout)));
+          "missing input '", layout.column_name(c), "'; the model takes ", ExpectedInputs(layout)));
     }
   }
   batch->num_rows = static_cast<size_t>(rows);
@@ -206,9 +206,8 @@ absl::Status CheckRequestedOutputs(const ModelInferRequest& request,
   return absl::OkStatus();
 }
 
-absl::Status PredictIntoResponse(const model::Bundle& bundle,
-                                 const transform::RawBatchView& batch, bool raw,
-                                 inference::ModelInferResponse* response) {
+absl::Status PredictIntoResponse(const model::Bundle& bundle, const transform::RawBatchView& batch,
+                                 bool raw, inference::ModelInferResponse* response) {
   const size_t rows = batch.num_rows;
   inference::ModelInferResponse::InferOutputTensor* output = response->add_outputs();
   output->set_name(bundle.spec().label());

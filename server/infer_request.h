@@ -20,8 +20,8 @@ namespace skewfree::server {
 // InvalidArgument names the input; ResourceExhausted if N > max_batch.
 // Values are not checked here (Bundle::Predict names the row of a bad one).
 absl::Status BuildRawBatchView(const inference::ModelInferRequest& request,
-                               const transform::FeatureLayout& layout,
-                               int64_t max_batch, transform::RawBatchView* batch);
+                               const transform::FeatureLayout& layout, int64_t max_batch,
+                               transform::RawBatchView* batch);
 
 // Checks the requested outputs (none, or the spec's label).
 absl::Status CheckRequestedOutputs(const inference::ModelInferRequest& request,
@@ -30,9 +30,8 @@ absl::Status CheckRequestedOutputs(const inference::ModelInferRequest& request,
 // Predicts `batch` with `bundle` into `response`: one FP32 output named after
 // the label with shape [N, 1], as raw_output_contents if the request was raw,
 // else as fp32_contents. Leaves model name, version and id to the caller.
-absl::Status PredictIntoResponse(const model::Bundle& bundle,
-                                 const transform::RawBatchView& batch, bool raw,
-                                 inference::ModelInferResponse* response);
+absl::Status PredictIntoResponse(const model::Bundle& bundle, const transform::RawBatchView& batch,
+                                 bool raw, inference::ModelInferResponse* response);
 
 // Datatype name of a column in metadata: FP32 (numeric) or INT64
 // (categorical; INT32 is accepted too).

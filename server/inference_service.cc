@@ -4,10 +4,10 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "server/infer_request.h"
 #include "server/status_util.h"
-#include "common/status_macros.h"
 
 namespace skewfree::server {
 namespace {
@@ -18,8 +18,7 @@ int64_t SteadyNanos() {
       .count();
 }
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
-                                 const absl::Status& status) {
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
@@ -31,8 +30,7 @@ class ArenaHolder final
  public:
   ArenaHolder() : arena_(Options()) {
     set_request(google::protobuf::Arena::CreateMessage<inference::ModelInferRequest>(&arena_));
-    set_response(
-        google::protobuf::Arena::CreateMessage<inference::ModelInferResponse>(&arena_));
+    set_response(google::protobuf::Arena::CreateMessage<inference::ModelInferResponse>(&arena_));
   }
   void Release() override { delete this; }
 
@@ -56,9 +54,8 @@ ArenaMessageAllocator::AllocateMessages() {
   return new ArenaHolder();
 }
 
-absl::Status InferenceService::Resolve(const RepositorySnapshot& snapshot,
-                                       const std::string& name, const std::string& version,
-                                       const ServedModel** model,
+absl::Status InferenceService::Resolve(const RepositorySnapshot& snapshot, const std::string& name,
+                                       const std::string& version, const ServedModel** model,
                                        const ServedVersion** served) {
   *model = snapshot.Find(name);
   if (*model == nullptr) {
@@ -67,8 +64,7 @@ absl::Status InferenceService::Resolve(const RepositorySnapshot& snapshot,
   *served = (*model)->Find(version);
   if (*served != nullptr) return absl::OkStatus();
   if ((*model)->versions.empty()) {
-    return absl::UnavailableError(
-        absl::StrCat("model '", name, "' has no version loaded yet"));
+    return absl::UnavailableError(absl::StrCat("model '", name, "' has no version loaded yet"));
   }
   return absl::NotFoundError(
       absl::StrCat("model '", name, "' version '", version, "' is not served"));
@@ -98,9 +94,9 @@ absl::Status InferenceService::Infer(const RepositorySnapshot& snapshot,
   return PredictIntoResponse(bundle, batch, request.raw_input_contents_size() > 0, response);
 }
 
-grpc::ServerUnaryReactor* InferenceService::ModelInfer(
-    grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
-    inference::ModelInferResponse* response) {
+grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
+                                                       const inference::ModelInferRequest* request,
+                                                       inference::ModelInferResponse* response) {
   const auto start = std::chrono::steady_clock::now();
   active_.fetch_add(1, std::memory_order_relaxed);
   metrics_->inflight()->Increment();
@@ -109,10 +105,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(
   const ServedModel* model = nullptr;
   const ServedVersion* served = nullptr;
   size_t rows = 0;
-  const absl::Status status =
-      Infer(*snapshot, context, *request, response, &model, &served, &rows);
+  const absl::Status status = Infer(*snapshot, context, *request, response, &model, &served, &rows);
 
-  VersionMetrics* counted = served != nullptr ? served->metrics
+  VersionMetrics* counted = served != nullptr  ? served->metrics
                             : model != nullptr ? model->metrics->no_version.get()
                                                : metrics_->unknown_model();
   counted->CountRequest(status.code());
@@ -134,9 +129,9 @@ absl::Duration InferenceService::IdleFor() const {
   return absl::Nanoseconds(SteadyNanos() - last_done_nanos_.load(std::memory_order_relaxed));
 }
 
-grpc::ServerUnaryReactor* InferenceService::ServerLive(
-    grpc::CallbackServerContext* context, const inference::ServerLiveRequest* request,
-    inference::ServerLiveResponse* response) {
+grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
+                                                       const inference::ServerLiveRequest* request,
+                                                       inference::ServerLiveResponse* response) {
   response->set_live(true);
   return Finish(context, absl::OkStatus());
 }
@@ -148,9 +143,9 @@ grpc::ServerUnaryReactor* InferenceService::ServerReady(
   return Finish(context, absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* InferenceService::ModelReady(
-    grpc::CallbackServerContext* context, const inference::ModelReadyRequest* request,
-    inference::ModelReadyResponse* response) {
+grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerContext* context,
+                                                       const inference::ModelReadyRequest* request,
+                                                       inference::ModelReadyResponse* response) {
   const std::shared_ptr<const RepositorySnapshot> snapshot = versions_->snapshot();
   const ServedModel* model = snapshot->Find(request->name());
   if (model == nullptr) {
@@ -174,9 +169,8 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
   return Finish(context, absl::OkStatus());
 }
 
-absl::Status InferenceService::FillModelMetadata(
-    const inference::ModelMetadataRequest& request,
-    inference::ModelMetadataResponse* response) const {
+absl::Status InferenceService::FillModelMetadata(const inference::ModelMetadataRequest& request,
+                                                 inference::ModelMetadataResponse* response) const {
   const std::shared_ptr<const RepositorySnapshot> snapshot = versions_->snapshot();
   const ServedModel* model = nullptr;
   const ServedVersion* served = nullptr;

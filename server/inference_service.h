@@ -22,8 +22,7 @@ namespace skewfree::server {
 // parsing a large request then costs a few block allocations instead of one
 // malloc per field, and everything is freed at once. Thread-safe.
 class ArenaMessageAllocator final
-    : public grpc::MessageAllocator<inference::ModelInferRequest,
-                                    inference::ModelInferResponse> {
+    : public grpc::MessageAllocator<inference::ModelInferRequest, inference::ModelInferResponse> {
  public:
   grpc::MessageHolder<inference::ModelInferRequest, inference::ModelInferResponse>*
   AllocateMessages() override;
@@ -57,12 +56,12 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context,
                                        const inference::ModelReadyRequest* request,
                                        inference::ModelReadyResponse* response) override;
-  grpc::ServerUnaryReactor* ServerMetadata(
-      grpc::CallbackServerContext* context, const inference::ServerMetadataRequest* request,
-      inference::ServerMetadataResponse* response) override;
-  grpc::ServerUnaryReactor* ModelMetadata(
-      grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
-      inference::ModelMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* context,
+                                           const inference::ServerMetadataRequest* request,
+                                           inference::ServerMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
+                                          const inference::ModelMetadataRequest* request,
+                                          inference::ModelMetadataResponse* response) override;
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override;

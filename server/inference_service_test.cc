@@ -16,13 +16,13 @@
 namespace skewfree::server {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::skewfree_testing::BundleWithBias;
 using ::skewfree_testing::RawRequest;
 using ::skewfree_testing::SomeRows;
 using ::skewfree_testing::TypedRequest;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class InferenceServiceTest : public ::skewfree_testing::ServerFixture {
  protected:
@@ -132,8 +132,7 @@ TEST_F(InferenceServiceTest, ShapeThatDoesNotMatchTheContents) {
               {"input 'hour'", "raw_input_contents[2] has 7 bytes", "needs 8"});
   request = RawRequest(SomeRows(2));
   request.mutable_raw_input_contents()->RemoveLast();
-  ExpectError(request, grpc::StatusCode::INVALID_ARGUMENT,
-              {"3 raw_input_contents for 4 inputs"});
+  ExpectError(request, grpc::StatusCode::INVALID_ARGUMENT, {"3 raw_input_contents for 4 inputs"});
 }
 
 TEST_F(InferenceServiceTest, InputsOfDifferentLengths) {
@@ -154,17 +153,18 @@ TEST_F(InferenceServiceTest, BothTypedAndRawContents) {
 
 TEST_F(InferenceServiceTest, NanInfAndCategoriesOutsideTheirBucketsNameColumnAndRow) {
   auto request = TypedRequest(SomeRows(3));
-  Input(&request, "beta1")->mutable_contents()->set_fp32_contents(
-      1, std::numeric_limits<float>::quiet_NaN());
+  Input(&request, "beta1")
+      ->mutable_contents()
+      ->set_fp32_contents(1, std::numeric_limits<float>::quiet_NaN());
   ExpectError(request, grpc::StatusCode::INVALID_ARGUMENT, {"'beta1' row 1", "not finite"});
   request = TypedRequest(SomeRows(3));
-  Input(&request, "beta2")->mutable_contents()->set_fp32_contents(
-      2, std::numeric_limits<float>::infinity());
+  Input(&request, "beta2")
+      ->mutable_contents()
+      ->set_fp32_contents(2, std::numeric_limits<float>::infinity());
   ExpectError(request, grpc::StatusCode::INVALID_ARGUMENT, {"'beta2' row 2", "inf"});
   request = TypedRequest(SomeRows(3));
   Input(&request, "hour")->mutable_contents()->set_int64_contents(2, 24);
-  ExpectError(request, grpc::StatusCode::INVALID_ARGUMENT,
-              {"'hour' row 2", "value 24", "[0, 24)"});
+  ExpectError(request, grpc::StatusCode::INVALID_ARGUMENT, {"'hour' row 2", "value 24", "[0, 24)"});
   request = TypedRequest(SomeRows(3));
   Input(&request, "weekday")->mutable_contents()->set_int64_contents(0, -1);
   ExpectError(request, grpc::StatusCode::INVALID_ARGUMENT,

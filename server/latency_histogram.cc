@@ -7,8 +7,7 @@
 namespace skewfree::server {
 
 LatencyHistogram::LatencyHistogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)),
-      counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+    : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
   for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
 }
 
@@ -28,13 +27,11 @@ prometheus::ClientMetric::Histogram LatencyHistogram::Snapshot() const {
     cumulative += counts_[i].load(std::memory_order_relaxed);
     prometheus::ClientMetric::Bucket bucket;
     bucket.cumulative_count = cumulative;
-    bucket.upper_bound =
-        i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
+    bucket.upper_bound = i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
     histogram.bucket.push_back(bucket);
   }
   histogram.sample_count = cumulative;
-  histogram.sample_sum =
-      static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) * 1e-9;
+  histogram.sample_sum = static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) * 1e-9;
   return histogram;
 }
 

@@ -58,8 +58,8 @@ class HistogramFamily final : public prometheus::Collectable {
   const std::vector<double> bounds_;
 
   mutable absl::Mutex mu_;
-  std::vector<std::pair<std::vector<prometheus::ClientMetric::Label>,
-                        std::unique_ptr<LatencyHistogram>>>
+  std::vector<
+      std::pair<std::vector<prometheus::ClientMetric::Label>, std::unique_ptr<LatencyHistogram>>>
       children_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -36,8 +36,7 @@ ABSL_FLAG(std::string, version_policy, "latest:1",
 ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
           "How often the repository is rescanned (SIGHUP rescans at once).");
 ABSL_FLAG(int, port, 8001, "gRPC port; 0 picks a free port.");
-ABSL_FLAG(int, metrics_port, 8002,
-          "Prometheus /metrics port; 0 picks a free port, -1 disables.");
+ABSL_FLAG(int, metrics_port, 8002, "Prometheus /metrics port; 0 picks a free port, -1 disables.");
 ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC and metrics).");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(1),
           "On SIGTERM/SIGINT, how long calls are still answered after health turns "
@@ -109,8 +108,9 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   }
   options.versions.models = std::move(models);
   options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);
-  for (const auto& [name, value] : {std::pair{"--drain-timeout", absl::GetFlag(FLAGS_drain_timeout)},
-                                    std::pair{"--drain-grace", absl::GetFlag(FLAGS_drain_grace)}}) {
+  for (const auto& [name, value] :
+       {std::pair{"--drain-timeout", absl::GetFlag(FLAGS_drain_timeout)},
+        std::pair{"--drain-grace", absl::GetFlag(FLAGS_drain_grace)}}) {
     if (value < absl::ZeroDuration()) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, " must not be negative, got ", absl::FormatDuration(value)));

@@ -7,12 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
-#include "common/file_util.h"
-#include "common/status_macros.h"
 
 namespace skewfree::server {
 namespace {
@@ -59,8 +59,8 @@ std::string JoinHostPort(const std::string& host, int port) {
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
   if (options.port < 0 || options.port > 65535 || options.metrics_port < -1 ||
       options.metrics_port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad port ", options.port, " or metrics port ", options.metrics_port));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad port ", options.port, " or metrics port ", options.metrics_port));
   }
   if (options.inference.max_batch < 1 || options.max_message_bytes < 1) {
     return absl::InvalidArgumentError("max batch and max message bytes must be positive");
@@ -70,12 +70,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
   VersionManager::Options versions = options.versions;
   versions.metrics = server->metrics_.get();
   Server* raw = server.get();
-  versions.on_publish = [raw](const RepositorySnapshot& snapshot) {
-    raw->UpdateHealth(snapshot);
-  };
+  versions.on_publish = [raw](const RepositorySnapshot& snapshot) { raw->UpdateHealth(snapshot); };
   SKEWFREE_ASSIGN_OR_RETURN(server->versions_, VersionManager::Create(std::move(versions)));
-  server->service_ = std::make_unique<InferenceService>(
-      options.inference, server->versions_.get(), server->metrics_.get());
+  server->service_ = std::make_unique<InferenceService>(options.inference, server->versions_.get(),
+                                                        server->metrics_.get());
   SKEWFREE_RETURN_IF_ERROR(server->StartGrpc(options));
   server->UpdateHealth(*server->versions_->snapshot());
   SKEWFREE_RETURN_IF_ERROR(server->StartMetrics(options));
@@ -85,7 +83,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
 
 absl::Status Server::StartGrpc(const Options& options) {
   SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                   MakeCredentials(options));
+                            MakeCredentials(options));
   // Both are process-wide switches read when the builder is made.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -95,8 +93,8 @@ absl::Status Server::StartGrpc(const Options& options) {
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", JoinHostPort(options.address, options.port)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", JoinHostPort(options.address, options.port)));
   }
   grpc_endpoint_ = JoinHostPort(options.address, port_);
   return absl::OkStatus();
@@ -115,8 +113,7 @@ absl::Status Server::StartMetrics(const Options& options) {
     if (ports.empty()) throw std::runtime_error("no listening port");
     metrics_port_ = ports.front();
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", bind, ": ", e.what()));
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", bind, ": ", e.what()));
   }
   metrics_endpoint_ = JoinHostPort(options.address, metrics_port_);
   return absl::OkStatus();

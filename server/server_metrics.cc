@@ -16,8 +16,7 @@ struct ServerMetrics::Families {
 };
 
 VersionMetrics::VersionMetrics(prometheus::Family<prometheus::Counter>* requests,
-                               prometheus::Counter* rows,
-                               std::map<std::string, std::string> labels)
+                               prometheus::Counter* rows, std::map<std::string, std::string> labels)
     : requests_family_(requests), rows_(rows), labels_(std::move(labels)) {
   // A served version's OK series exists from its load on (a dashboard sees
   // 0, not nothing); the others appear when first used.
@@ -38,9 +37,7 @@ prometheus::Counter* VersionMetrics::CountRequestsOf(absl::StatusCode code) {
   return counter;
 }
 
-void VersionMetrics::CountRequest(absl::StatusCode code) {
-  CountRequestsOf(code)->Increment();
-}
+void VersionMetrics::CountRequest(absl::StatusCode code) { CountRequestsOf(code)->Increment(); }
 
 const std::vector<double>& ServerMetrics::DurationBuckets() {
   static const std::vector<double>* const kBuckets = [] {
@@ -59,26 +56,27 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create() {
   // prometheus-cpp throws on invalid names; ours are constant, but nothing
   // may escape our API as an exception.
   try {
-    families->requests = &prometheus::BuildCounter()
-        .Name("skewfree_requests_total")
-        .Help("ModelInfer calls by model, version that answered and gRPC code.")
-        .Register(*registry);
+    families->requests =
+        &prometheus::BuildCounter()
+             .Name("skewfree_requests_total")
+             .Help("ModelInfer calls by model, version that answered and gRPC code.")
+             .Register(*registry);
     families->rows = &prometheus::BuildCounter()
-        .Name("skewfree_inference_rows_total")
-        .Help("Rows predicted successfully, by model and version.")
-        .Register(*registry);
+                          .Name("skewfree_inference_rows_total")
+                          .Help("Rows predicted successfully, by model and version.")
+                          .Register(*registry);
     families->loaded_version = &prometheus::BuildGauge()
-        .Name("skewfree_model_loaded_version")
-        .Help("Newest version served per model (0: none).")
-        .Register(*registry);
+                                    .Name("skewfree_model_loaded_version")
+                                    .Help("Newest version served per model (0: none).")
+                                    .Register(*registry);
     families->loads = &prometheus::BuildCounter()
-        .Name("skewfree_model_loads_total")
-        .Help("Version loads by model and result (success|failure).")
-        .Register(*registry);
+                           .Name("skewfree_model_loads_total")
+                           .Help("Version loads by model and result (success|failure).")
+                           .Register(*registry);
     families->inflight = &prometheus::BuildGauge()
-        .Name("skewfree_inflight_requests")
-        .Help("ModelInfer calls being handled now.")
-        .Register(*registry);
+                              .Name("skewfree_inflight_requests")
+                              .Help("ModelInfer calls being handled now.")
+                              .Register(*registry);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("cannot register metrics: ", e.what()));
   }
@@ -89,9 +87,9 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create() {
 ServerMetrics::ServerMetrics(std::shared_ptr<prometheus::Registry> registry,
                              std::unique_ptr<Families> families)
     : registry_(std::move(registry)),
-      duration_(std::make_shared<HistogramFamily>(
-          "skewfree_request_duration_seconds",
-          "ModelInfer latency inside the server, by model.", DurationBuckets())),
+      duration_(std::make_shared<HistogramFamily>("skewfree_request_duration_seconds",
+                                                  "ModelInfer latency inside the server, by model.",
+                                                  DurationBuckets())),
       families_(std::move(families)),
       inflight_(&families_->inflight->Add({})),
       unknown_model_(std::make_unique<VersionMetrics>(
@@ -120,10 +118,9 @@ VersionMetrics* ServerMetrics::ForVersion(const std::string& model, int64_t vers
   absl::MutexLock lock(&mu_);
   std::unique_ptr<VersionMetrics>& metrics = versions_[{model, version}];
   if (metrics == nullptr) {
-    std::map<std::string, std::string> labels{{"model", model},
-                                              {"version", absl::StrCat(version)}};
-    metrics = std::make_unique<VersionMetrics>(
-        families_->requests, &families_->rows->Add(labels), labels);
+    std::map<std::string, std::string> labels{{"model", model}, {"version", absl::StrCat(version)}};
+    metrics = std::make_unique<VersionMetrics>(families_->requests, &families_->rows->Add(labels),
+                                               labels);
   }
   return metrics.get();
 }

@@ -30,8 +30,8 @@ namespace skewfree::server {
 // named no servable version. Thread-safe.
 class VersionMetrics {
  public:
-  VersionMetrics(prometheus::Family<prometheus::Counter>* requests,
-                 prometheus::Counter* rows, std::map<std::string, std::string> labels);
+  VersionMetrics(prometheus::Family<prometheus::Counter>* requests, prometheus::Counter* rows,
+                 std::map<std::string, std::string> labels);
   VersionMetrics(const VersionMetrics&) = delete;
   VersionMetrics& operator=(const VersionMetrics&) = delete;
 
@@ -57,11 +57,11 @@ class VersionMetrics {
 
 // Metrics of one model. Thread-safe.
 struct ModelMetrics {
-  LatencyHistogram* duration = nullptr;          // request_duration_seconds
-  prometheus::Gauge* loaded_version = nullptr;   // model_loaded_version
-  prometheus::Counter* load_success = nullptr;   // model_loads_total
+  LatencyHistogram* duration = nullptr;         // request_duration_seconds
+  prometheus::Gauge* loaded_version = nullptr;  // model_loaded_version
+  prometheus::Counter* load_success = nullptr;  // model_loads_total
   prometheus::Counter* load_failure = nullptr;
-  std::unique_ptr<VersionMetrics> no_version;    // version=""
+  std::unique_ptr<VersionMetrics> no_version;  // version=""
 };
 
 // Owns the registry and every family. Children are never removed, so the
@@ -86,16 +86,14 @@ class ServerMetrics {
 
   // The metrics of `model` (made on first call); never null.
   ModelMetrics* ForModel(const std::string& model) ABSL_LOCKS_EXCLUDED(mu_);
-  VersionMetrics* ForVersion(const std::string& model, int64_t version)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  VersionMetrics* ForVersion(const std::string& model, int64_t version) ABSL_LOCKS_EXCLUDED(mu_);
   // Requests naming a model that is not in the repository (model="").
   VersionMetrics* unknown_model() const { return unknown_model_.get(); }
   prometheus::Gauge* inflight() const { return inflight_; }
 
  private:
   struct Families;
-  ServerMetrics(std::shared_ptr<prometheus::Registry> registry,
-                std::unique_ptr<Families> families);
+  ServerMetrics(std::shared_ptr<prometheus::Registry> registry, std::unique_ptr<Families> families);
 
   // Constant after construction.
   const std::shared_ptr<prometheus::Registry> registry_;

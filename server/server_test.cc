@@ -11,40 +11,39 @@
 #include <bit>
 #include <chrono>
 #include <functional>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "inference/grpc_service.grpc.pb.h"
 #include "model/bundle.h"
-#include "common/file_util.h"
 #include "server/server_test_util.h"
-#include "tests/humidity_rows.h"
 #include "tests/http_get.h"
+#include "tests/humidity_rows.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
 namespace skewfree::server {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using skewfree_testing::IsOk;
-using skewfree_testing::StatusIs;
-using ::skewfree_testing::HealthCheck;
-using skewfree_testing::TempDir;
 using ::skewfree_testing::BundleWithBias;
-using ::skewfree_testing::ServerFixture;
+using ::skewfree_testing::HealthCheck;
+using skewfree_testing::IsOk;
 using ::skewfree_testing::RawFloats;
 using ::skewfree_testing::RawRequest;
+using ::skewfree_testing::ServerFixture;
 using ::skewfree_testing::SomeRows;
+using skewfree_testing::StatusIs;
+using skewfree_testing::TempDir;
 using ::skewfree_testing::TypedRequest;
-
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class ServerTest : public ServerFixture {
  protected:
@@ -77,7 +76,8 @@ TEST_F(ServerTest, TypedAndRawAnswerBitExactlyLikeTheBundle) {
 
   inference::ModelInferResponse int32;
   ASSERT_TRUE(Infer(TypedRequest(rows, /*int32=*/true), &int32).ok());
-  EXPECT_THAT(int32.outputs(0).contents().fp32_contents(), ::testing::Pointwise(::testing::Eq(), values));
+  EXPECT_THAT(int32.outputs(0).contents().fp32_contents(),
+              ::testing::Pointwise(::testing::Eq(), values));
 
   inference::ModelInferResponse raw;
   ASSERT_TRUE(Infer(RawRequest(rows), &raw).ok());
@@ -241,7 +241,6 @@ TEST_F(ServerTest, AnOpenHealthWatchDoesNotHoldTheDrain) {
   }
 }
 
-
 TEST_F(ServerTest, MetricsAreExposed) {
   ASSERT_THAT(model::WriteBundle(repo_.Join("humidity"), BundleWithBias(1)), IsOk());
   StartServer([](Server::Options* options) { options->metrics_port = 0; });
@@ -257,17 +256,17 @@ TEST_F(ServerTest, MetricsAreExposed) {
 
   const std::string text =
       skewfree_testing::HttpGet(server_->metrics_port(), "/metrics").value_or("");
-  for (const char* line : {
-           "skewfree_requests_total{code=\"OK\",model=\"humidity\",version=\"1\"} 1",
-           "skewfree_requests_total{code=\"INVALID_ARGUMENT\",model=\"humidity\",version=\"1\"} 1",
-           "skewfree_requests_total{code=\"NOT_FOUND\",model=\"\",version=\"\"} 1",
-           "skewfree_inference_rows_total{model=\"humidity\",version=\"1\"} 3",
-           "skewfree_model_loaded_version{model=\"humidity\"} 1",
-           "skewfree_model_loads_total{model=\"humidity\",result=\"success\"} 1",
-           "skewfree_model_loads_total{model=\"humidity\",result=\"failure\"} 0",
-           "skewfree_inflight_requests 0",
-           "skewfree_request_duration_seconds_count{model=\"humidity\"} 2",
-           "le=\"2e-05\"", "le=\"1\""}) {
+  for (const char* line :
+       {"skewfree_requests_total{code=\"OK\",model=\"humidity\",version=\"1\"} 1",
+        "skewfree_requests_total{code=\"INVALID_ARGUMENT\",model=\"humidity\",version=\"1\"} 1",
+        "skewfree_requests_total{code=\"NOT_FOUND\",model=\"\",version=\"\"} 1",
+        "skewfree_inference_rows_total{model=\"humidity\",version=\"1\"} 3",
+        "skewfree_model_loaded_version{model=\"humidity\"} 1",
+        "skewfree_model_loads_total{model=\"humidity\",result=\"success\"} 1",
+        "skewfree_model_loads_total{model=\"humidity\",result=\"failure\"} 0",
+        "skewfree_inflight_requests 0",
+        "skewfree_request_duration_seconds_count{model=\"humidity\"} 2", "le=\"2e-05\"",
+        "le=\"1\""}) {
     EXPECT_THAT(text, HasSubstr(line));
   }
 }
@@ -280,11 +279,10 @@ TEST(ServerOptionsTest, BadTlsAndPortOptionsAreRejected) {
   options.metrics_port = -1;
   options.versions.repository = repo.path();
   options.tls_cert_file = repo.Join("cert.pem");
-  EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                HasSubstr("--tls-key")));
+  EXPECT_THAT(Server::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tls-key")));
   options.tls_key_file = repo.Join("key.pem");
-  EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kNotFound,
-                                                HasSubstr("key.pem")));
+  EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kNotFound, HasSubstr("key.pem")));
   options.tls_cert_file.clear();
   options.tls_key_file.clear();
   options.tls_client_ca_file = repo.Join("ca.pem");

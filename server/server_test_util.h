@@ -14,8 +14,8 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "inference/grpc_service.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "inference/grpc_service.grpc.pb.h"
 #include "model/bundle.h"
 #include "server/server.h"
 #include "tests/humidity_rows.h"
@@ -108,8 +108,7 @@ inline std::vector<float> RawFloats(const std::string& bytes) {
 // generated code; the messages have one field each). Returns the serving
 // status (1 SERVING, 2 NOT_SERVING) or -(gRPC code) on error, -100 if the
 // answer cannot be decoded.
-inline int HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
-                       const std::string& service) {
+inline int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
   std::string bytes;
   if (!service.empty()) {
     bytes.push_back(0x0A);
@@ -124,8 +123,8 @@ inline int HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   grpc::Status status;
   absl::Notification done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
                    status = std::move(s);
                    done.Notify();
                  });
@@ -143,7 +142,8 @@ inline int HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
 class ServerFixture : public ::testing::Test {
  protected:
   // Test defaults, then `customize` may change any option.
-  void StartServer(const std::function<void(skewfree::server::Server::Options*)>& customize = nullptr) {
+  void StartServer(
+      const std::function<void(skewfree::server::Server::Options*)>& customize = nullptr) {
     skewfree::server::Server::Options options;
     options.address = "127.0.0.1";
     options.port = 0;
@@ -152,11 +152,11 @@ class ServerFixture : public ::testing::Test {
     options.versions.repository = repo_.path();
     options.versions.poll_interval = absl::Hours(1);  // Tests rescan by hand.
     if (customize) customize(&options);
-    absl::StatusOr<std::unique_ptr<skewfree::server::Server>> server = skewfree::server::Server::Create(options);
+    absl::StatusOr<std::unique_ptr<skewfree::server::Server>> server =
+        skewfree::server::Server::Create(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(server_->grpc_endpoint(),
-                                   grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel(server_->grpc_endpoint(), grpc::InsecureChannelCredentials());
     stub_ = inference::GRPCInferenceService::NewStub(channel_);
   }
 

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
-#include "transform/raw_batch.h"
 #include "common/status_macros.h"
+#include "transform/raw_batch.h"
 
 namespace skewfree::server {
 namespace {
@@ -25,8 +25,8 @@ absl::Status WarmUp(const model::Bundle& bundle) {
   row.num_rows = 1;
   for (int c = 0; c < layout.num_columns(); ++c) {
     row.columns.push_back(layout.is_numeric(c)
-        ? transform::ColumnView(&kZeroFloat, transform::ValueType::kFloat32)
-        : transform::ColumnView(&kZeroInt, transform::ValueType::kInt64));
+                              ? transform::ColumnView(&kZeroFloat, transform::ValueType::kFloat32)
+                              : transform::ColumnView(&kZeroInt, transform::ValueType::kInt64));
   }
   float prediction = 0.0f;
   SKEWFREE_RETURN_IF_ERROR(bundle.Predict(row, absl::MakeSpan(&prediction, 1)));
@@ -61,13 +61,13 @@ absl::StatusOr<std::unique_ptr<VersionManager>> VersionManager::Create(Options o
     return absl::InvalidArgumentError("VersionManager needs metrics");
   }
   if (options.poll_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "poll interval must be positive, got ", absl::FormatDuration(options.poll_interval)));
+    return absl::InvalidArgumentError(absl::StrCat("poll interval must be positive, got ",
+                                                   absl::FormatDuration(options.poll_interval)));
   }
   std::error_code error;
   if (!std::filesystem::is_directory(options.repository, error)) {
-    return absl::NotFoundError(absl::StrCat(
-        "model repository '", options.repository, "' is not a directory"));
+    return absl::NotFoundError(
+        absl::StrCat("model repository '", options.repository, "' is not a directory"));
   }
   for (const std::string& name : options.models) {
     if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
@@ -80,8 +80,7 @@ absl::StatusOr<std::unique_ptr<VersionManager>> VersionManager::Create(Options o
 }
 
 VersionManager::VersionManager(Options options)
-    : options_(std::move(options)),
-      snapshot_(std::make_shared<const RepositorySnapshot>()) {}
+    : options_(std::move(options)), snapshot_(std::make_shared<const RepositorySnapshot>()) {}
 
 VersionManager::~VersionManager() { Stop(); }
 
@@ -134,8 +133,8 @@ absl::StatusOr<std::vector<std::string>> VersionManager::ModelNames() {
   std::error_code error;
   std::filesystem::directory_iterator it(options_.repository, error);
   if (error) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot list model repository '", options_.repository, "': ", error.message()));
+    return absl::UnavailableError(absl::StrCat("cannot list model repository '",
+                                               options_.repository, "': ", error.message()));
   }
   for (; it != std::filesystem::directory_iterator(); it.increment(error)) {
     if (error) break;

@@ -4,8 +4,8 @@
 #define SKEWFREE_SERVER_VERSION_MANAGER_H_
 
 #include <atomic>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -87,12 +87,11 @@ class VersionManager {
   explicit VersionManager(Options options);
   void PollLoop() ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::vector<std::string>> ModelNames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
-  std::shared_ptr<const ServedModel> ScanModel(
-      const std::string& name, const std::shared_ptr<const ServedModel>& current)
+  std::shared_ptr<const ServedModel> ScanModel(const std::string& name,
+                                               const std::shared_ptr<const ServedModel>& current)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
   // Loads one version; nullptr (logged, counted, remembered) on failure.
-  std::shared_ptr<const ServedVersion> LoadVersion(const std::string& model,
-                                                   int64_t version,
+  std::shared_ptr<const ServedVersion> LoadVersion(const std::string& model, int64_t version,
                                                    ModelMetrics* metrics)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
   const VersionPolicy& PolicyFor(const std::string& model) const;

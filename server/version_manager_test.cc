@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/bundle.h"
-#include "common/file_util.h"
 #include "server/server_test_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/status_matchers.h"
@@ -20,14 +20,14 @@
 namespace skewfree::server {
 namespace {
 
+using ::skewfree_testing::BundleWithBias;
+using skewfree_testing::IsOk;
+using skewfree_testing::StatusIs;
+using skewfree_testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using skewfree_testing::IsOk;
-using skewfree_testing::StatusIs;
-using skewfree_testing::TempDir;
-using ::skewfree_testing::BundleWithBias;
 
 class VersionManagerTest : public ::testing::Test {
  protected:
@@ -78,8 +78,7 @@ class VersionManagerTest : public ::testing::Test {
 
   double Loads(const char* result) {
     ModelMetrics* model = metrics_->ForModel("humidity");
-    return (std::string(result) == "success" ? model->load_success : model->load_failure)
-        ->Value();
+    return (std::string(result) == "success" ? model->load_success : model->load_failure)->Value();
   }
 
   // What the manager logged so far.
@@ -231,8 +230,7 @@ TEST_F(VersionManagerTest, InFlightSnapshotSurvivesASwapAndTheOldVersionDiesAfte
   Write(1, 20.0);
   auto manager = Create();
   std::shared_ptr<const RepositorySnapshot> held = manager->snapshot();
-  std::weak_ptr<const model::Bundle> old_bundle =
-      held->Find("humidity")->versions.front()->bundle;
+  std::weak_ptr<const model::Bundle> old_bundle = held->Find("humidity")->versions.front()->bundle;
   Write(2, 30.0);
   ASSERT_THAT(common::RemoveTree(absl::StrCat(ModelDir(), "/1")), IsOk());
   ASSERT_THAT(manager->ScanOnce(), IsOk());
@@ -258,8 +256,8 @@ TEST_F(VersionManagerTest, PollingThreadPicksUpNewVersionsAndRescanWakesIt) {
   absl::Notification published;
   options.on_publish = [&](const RepositorySnapshot& snapshot) {
     const ServedModel* model = snapshot.Find("humidity");
-    if (model != nullptr && !model->versions.empty() &&
-        model->versions.front()->version == 2 && !published.HasBeenNotified()) {
+    if (model != nullptr && !model->versions.empty() && model->versions.front()->version == 2 &&
+        !published.HasBeenNotified()) {
       published.Notify();
     }
   };

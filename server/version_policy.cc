@@ -12,9 +12,8 @@ namespace skewfree::server {
 namespace {
 
 absl::Status BadPolicy(absl::string_view text, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "version policy '", text, "': ", why,
-      " (expected latest:N or specific:V1,V2,...)"));
+  return absl::InvalidArgumentError(absl::StrCat("version policy '", text, "': ", why,
+                                                 " (expected latest:N or specific:V1,V2,...)"));
 }
 
 }  // namespace

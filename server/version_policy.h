@@ -16,8 +16,8 @@ namespace skewfree::server {
 struct VersionPolicy {
   enum class Kind { kLatest, kSpecific };
   Kind kind = Kind::kLatest;
-  int64_t latest = 1;              // For kLatest: how many versions.
-  std::vector<int64_t> specific;   // For kSpecific: ascending, unique.
+  int64_t latest = 1;             // For kLatest: how many versions.
+  std::vector<int64_t> specific;  // For kSpecific: ascending, unique.
 
   std::string ToString() const;
 };

@@ -7,10 +7,10 @@
 namespace skewfree::server {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using skewfree_testing::IsOk;
 using skewfree_testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 TEST(VersionPolicyTest, ParsesLatest) {
   absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy("latest:3");

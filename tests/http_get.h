@@ -42,8 +42,8 @@ inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   const size_t line_end = response.find("\r\n");
   const std::string status_line = response.substr(0, line_end);
   if (status_line.size() < 12 || status_line.compare(8, 4, " 200") != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("GET ", path, ": ", status_line, ": ",
-                                                      response.substr(body + 4, 200)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("GET ", path, ": ", status_line, ": ", response.substr(body + 4, 200)));
   }
   return response.substr(body + 4);
 }

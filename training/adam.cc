@@ -11,23 +11,25 @@ absl::StatusOr<LearningRateSchedule> ParseSchedule(absl::string_view name) {
   if (name == "constant") return LearningRateSchedule::kConstant;
   if (name == "linear") return LearningRateSchedule::kLinear;
   if (name == "cosine") return LearningRateSchedule::kCosine;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown learning-rate schedule '", name, "' (expected constant, linear or cosine)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown learning-rate schedule '", name,
+                                                 "' (expected constant, linear or cosine)"));
 }
 
 std::string ScheduleName(LearningRateSchedule schedule) {
   switch (schedule) {
-    case LearningRateSchedule::kConstant: return "constant";
-    case LearningRateSchedule::kLinear: return "linear";
-    case LearningRateSchedule::kCosine: return "cosine";
+    case LearningRateSchedule::kConstant:
+      return "constant";
+    case LearningRateSchedule::kLinear:
+      return "linear";
+    case LearningRateSchedule::kCosine:
+      return "cosine";
   }
   return "unknown";
 }
 
 absl::Status ValidateAdamOptions(const AdamOptions& o) {
   auto bad = [](absl::string_view name, double value, absl::string_view want) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, "=", value, ": must be ", want));
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", value, ": must be ", want));
   };
   if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)) {
     return bad("learning-rate", o.learning_rate, "positive");
@@ -57,9 +59,9 @@ double LearningRateAt(const AdamOptions& o, int64_t step) {
 absl::Status Adam::Restore(const v1::AdamState& state) {
   if (static_cast<size_t>(state.m_size()) != m_.size() ||
       static_cast<size_t>(state.v_size()) != v_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Adam state has ", state.m_size(), "/", state.v_size(), " moments, the model has ",
-        m_.size(), " parameters"));
+    return absl::InvalidArgumentError(absl::StrCat("Adam state has ", state.m_size(), "/",
+                                                   state.v_size(), " moments, the model has ",
+                                                   m_.size(), " parameters"));
   }
   m_.assign(state.m().begin(), state.m().end());
   v_.assign(state.v().begin(), state.v().end());

@@ -23,13 +23,13 @@ absl::StatusOr<LearningRateSchedule> ParseSchedule(absl::string_view name);
 std::string ScheduleName(LearningRateSchedule schedule);
 
 struct AdamOptions {
-  double learning_rate = 0.3;   // Base step size.
-  double beta1 = 0.9;           // Decay of the first moment.
-  double beta2 = 0.999;         // Decay of the second moment.
-  double epsilon = 1e-8;        // Added to sqrt(v) against division by 0.
+  double learning_rate = 0.3;  // Base step size.
+  double beta1 = 0.9;          // Decay of the first moment.
+  double beta2 = 0.999;        // Decay of the second moment.
+  double epsilon = 1e-8;       // Added to sqrt(v) against division by 0.
   LearningRateSchedule schedule = LearningRateSchedule::kCosine;
-  int64_t decay_steps = 2000;   // Steps over which the schedule decays.
-  double final_fraction = 0.01; // Rate at and after decay_steps, relative.
+  int64_t decay_steps = 2000;    // Steps over which the schedule decays.
+  double final_fraction = 0.01;  // Rate at and after decay_steps, relative.
 };
 
 // InvalidArgument naming the bad option.

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "transform/analyzer.h"
 #include "common/status_macros.h"
+#include "transform/analyzer.h"
 
 namespace skewfree::training {
 namespace {
@@ -19,14 +19,13 @@ absl::Status CheckStop(const std::atomic<bool>* stop) {
 
 absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& layout,
                                                 const ScanOptions& options,
-                                                const std::atomic<bool>* stop,
-                                                ScanStats* stats) {
+                                                const std::atomic<bool>* stop, ScanStats* stats) {
   std::vector<transform::Analyzer> analyzers(options.threads, transform::Analyzer(layout));
   SKEWFREE_ASSIGN_OR_RETURN(*stats, ScanFiles(layout, nullptr, options,
-                                     [&](int worker, const Batch& batch) -> absl::Status {
-                                       SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
-                                       return analyzers[worker].Update(batch.rows.View());
-                                     }));
+                                              [&](int worker, const Batch& batch) -> absl::Status {
+                                                SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
+                                                return analyzers[worker].Update(batch.rows.View());
+                                              }));
   for (size_t i = 1; i < analyzers.size(); ++i) {
     SKEWFREE_RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
   }
@@ -59,24 +58,23 @@ absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLay
                                                      const std::atomic<bool>* stop,
                                                      ScanStats* stats) {
   SKEWFREE_ASSIGN_OR_RETURN(const transform::Transformer raw,
-                   transform::Transformer::Create(layout.spec(), IdentityState(layout)));
+                            transform::Transformer::Create(layout.spec(), IdentityState(layout)));
   std::vector<transform::Analyzer> analyzers(options.threads, transform::Analyzer(layout));
-  std::vector<NormalEquations> workers(options.threads,
-                                       NormalEquations(layout.num_features()));
-  SKEWFREE_ASSIGN_OR_RETURN(*stats, ScanFiles(layout, &raw, options,
-                                     [&](int worker, const Batch& batch) -> absl::Status {
-                                       SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
-                                       SKEWFREE_RETURN_IF_ERROR(analyzers[worker].Update(batch.rows.View()));
-                                       workers[worker].Add(batch.features, batch.rows.labels);
-                                       return absl::OkStatus();
-                                     }));
+  std::vector<NormalEquations> workers(options.threads, NormalEquations(layout.num_features()));
+  SKEWFREE_ASSIGN_OR_RETURN(
+      *stats, ScanFiles(layout, &raw, options, [&](int worker, const Batch& batch) -> absl::Status {
+        SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
+        SKEWFREE_RETURN_IF_ERROR(analyzers[worker].Update(batch.rows.View()));
+        workers[worker].Add(batch.features, batch.rows.labels);
+        return absl::OkStatus();
+      }));
   for (size_t i = 1; i < workers.size(); ++i) {
     SKEWFREE_RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
     SKEWFREE_RETURN_IF_ERROR(workers[0].Merge(workers[i]));
   }
   SKEWFREE_ASSIGN_OR_RETURN(v1::TransformState state, analyzers[0].Finish());
   SKEWFREE_ASSIGN_OR_RETURN(const transform::Transformer real,
-                   transform::Transformer::Create(layout.spec(), state));
+                            transform::Transformer::Create(layout.spec(), state));
   std::vector<double> scale, offset;
   for (int i = 0; i < real.num_dense(); ++i) {
     const transform::Transformer::Scale& s = real.dense_scale(i);

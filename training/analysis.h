@@ -23,8 +23,7 @@ namespace skewfree::training {
 // pass with CancelledError.
 absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& layout,
                                                 const ScanOptions& options,
-                                                const std::atomic<bool>* stop,
-                                                ScanStats* stats);
+                                                const std::atomic<bool>* stop, ScanStats* stats);
 
 // The exact trainer's single pass: analyze and accumulate at once. Rows go
 // through a Transformer whose state makes every dense feature its raw value

@@ -33,8 +33,8 @@ int64_t StepOf(absl::string_view name) {
 
 std::string EncodeCheckpoint(const v1::Checkpoint& checkpoint) {
   const std::string payload = checkpoint.SerializeAsString();
-  return absl::StrCat(kMagic, " ", kCheckpointFormatVersion, " ", common::Sha256Hex(payload),
-                      "\n", payload);
+  return absl::StrCat(kMagic, " ", kCheckpointFormatVersion, " ", common::Sha256Hex(payload), "\n",
+                      payload);
 }
 
 absl::StatusOr<v1::Checkpoint> DecodeCheckpoint(absl::string_view contents,
@@ -43,8 +43,7 @@ absl::StatusOr<v1::Checkpoint> DecodeCheckpoint(absl::string_view contents,
   if (newline == absl::string_view::npos) {
     return absl::DataLossError(absl::StrCat(path, ": no checkpoint header (truncated?)"));
   }
-  const std::vector<absl::string_view> header =
-      absl::StrSplit(contents.substr(0, newline), ' ');
+  const std::vector<absl::string_view> header = absl::StrSplit(contents.substr(0, newline), ' ');
   if (header.size() != 3 || header[0] != kMagic) {
     return absl::DataLossError(absl::StrCat(path, ": not a skewfree checkpoint (header '",
                                             contents.substr(0, std::min<size_t>(newline, 80)),
@@ -53,15 +52,16 @@ absl::StatusOr<v1::Checkpoint> DecodeCheckpoint(absl::string_view contents,
   if (header[1] != absl::StrCat(kCheckpointFormatVersion)) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": checkpoint format ", header[1], ", this build reads format ",
-        kCheckpointFormatVersion, " only (format 1 is from skewfree 0.1, before typed save "
+        kCheckpointFormatVersion,
+        " only (format 1 is from skewfree 0.1, before typed save "
         "points): finish that run with the release that wrote it, or move its ckpt-*.pb "
         "files away to start over"));
   }
   const absl::string_view payload = contents.substr(newline + 1);
   const std::string actual = common::Sha256Hex(payload);
   if (actual != header[2]) {
-    return absl::DataLossError(absl::StrCat(path, ": checksum mismatch (header says ",
-                                            header[2], ", content hashes to ", actual,
+    return absl::DataLossError(absl::StrCat(path, ": checksum mismatch (header says ", header[2],
+                                            ", content hashes to ", actual,
                                             "): truncated or corrupt"));
   }
   v1::Checkpoint checkpoint;
@@ -81,8 +81,7 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Create(
   std::error_code error;
   std::filesystem::create_directories(options.dir, error);
   if (error) {
-    return absl::InternalError(
-        absl::StrCat("cannot create ", options.dir, ": ", error.message()));
+    return absl::InternalError(absl::StrCat("cannot create ", options.dir, ": ", error.message()));
   }
   // Temporary files of writes killed half-way ("ckpt-*.pb.tmp-<pid>") are
   // never read; remove them so they do not pile up.
@@ -107,8 +106,7 @@ absl::StatusOr<std::vector<std::string>> CheckpointStore::List() const {
     if (step >= 0) found.emplace_back(step, entry.path().string());
   }
   if (error) {
-    return absl::InternalError(absl::StrCat("cannot list ", options_.dir, ": ",
-                                            error.message()));
+    return absl::InternalError(absl::StrCat("cannot list ", options_.dir, ": ", error.message()));
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> paths;
@@ -124,8 +122,8 @@ absl::Status CheckpointStore::Write(const v1::Checkpoint& checkpoint) {
     std::error_code error;
     std::filesystem::remove(paths[i], error);
     if (error) {
-      return absl::InternalError(absl::StrCat("cannot remove old checkpoint ", paths[i],
-                                              ": ", error.message()));
+      return absl::InternalError(
+          absl::StrCat("cannot remove old checkpoint ", paths[i], ": ", error.message()));
     }
   }
   return absl::OkStatus();

@@ -40,8 +40,7 @@ struct CheckpointStoreOptions {
 // Files <dir>/ckpt-<step, 12 digits>.pb. Thread-compatible.
 class CheckpointStore {
  public:
-  static absl::StatusOr<std::unique_ptr<CheckpointStore>> Create(
-      CheckpointStoreOptions options);
+  static absl::StatusOr<std::unique_ptr<CheckpointStore>> Create(CheckpointStoreOptions options);
 
   // Writes checkpoint.step() atomically (temp file + fsync + rename), then
   // removes all but the newest `keep` files.

@@ -2,10 +2,10 @@
 
 #include <filesystem>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
@@ -38,8 +38,7 @@ TEST(CheckpointStoreTest, DecodeDetectsCorruption) {
   bytes.back() ^= 1;
   EXPECT_THAT(DecodeCheckpoint(bytes, "some/path"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("some/path: checksum")));
-  EXPECT_THAT(DecodeCheckpoint(bytes.substr(0, 20), "p"),
-              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(DecodeCheckpoint(bytes.substr(0, 20), "p"), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(DecodeCheckpoint("garbage\nmore", "p"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a skewfree checkpoint")));
 }
@@ -48,8 +47,8 @@ TEST(CheckpointStoreTest, FormatOneIsRefusedByName) {
   // A format 1 save point (packed shuffle_rng, parallel history arrays) from
   // the previous release: intact, but not resumable by this build.
   const std::string payload = At(10).SerializeAsString();
-  const std::string old = absl::StrCat("skewfree-checkpoint 1 ", common::Sha256Hex(payload),
-                                       "\n", payload);
+  const std::string old =
+      absl::StrCat("skewfree-checkpoint 1 ", common::Sha256Hex(payload), "\n", payload);
   EXPECT_THAT(DecodeCheckpoint(old, "m/ckpt-000000000010.pb"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("m/ckpt-000000000010.pb: checkpoint format 1"),

@@ -27,13 +27,11 @@ void AppendPredictionLine(const transform::RawColumns& rows, size_t row, double 
       absl::StrAppendFormat(out, "%d,", column.ints[row]);
     }
   }
-  absl::StrAppendFormat(out, "%.9g,%.9g\n", rows.labels[row],
-                        static_cast<float>(prediction));
+  absl::StrAppendFormat(out, "%.9g,%.9g\n", rows.labels[row], static_cast<float>(prediction));
 }
 
 absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
-                                    const model::LinearModel& model,
-                                    const EvalOptions& options) {
+                                    const model::LinearModel& model, const EvalOptions& options) {
   InputOptions input;
   input.patterns = options.patterns;
   input.batch_size = options.batch_size;
@@ -42,7 +40,7 @@ absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
   input.threads = options.threads;
   input.bad_rows = options.bad_rows;
   SKEWFREE_ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
-                   InputPipeline::Create(transformer.layout(), &transformer, input));
+                            InputPipeline::Create(transformer.layout(), &transformer, input));
   const bool write_predictions = !options.predictions_path.empty();
   std::string predictions = write_predictions ? PredictionsHeader(transformer.layout()) : "";
   EvalResult result;

@@ -41,8 +41,7 @@ struct EvalResult {
 // the sums run in file order, so the result does not depend on `threads`.
 // FailedPrecondition when the eval files hold no valid row.
 absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
-                                    const model::LinearModel& model,
-                                    const EvalOptions& options);
+                                    const model::LinearModel& model, const EvalOptions& options);
 
 // The predictions file's text: header "<columns...>,<label>,prediction", then
 // one line per row: FP32 inputs, label and static_cast<float>(prediction)

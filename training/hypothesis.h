@@ -24,8 +24,7 @@ class Hypothesis {
   virtual absl::Span<double> mutable_parameters() = 0;
 
   // One prediction per row of `batch` into `out` (size batch.num_rows).
-  virtual void Predict(const transform::CompactBatch& batch,
-                       absl::Span<double> out) const = 0;
+  virtual void Predict(const transform::CompactBatch& batch, absl::Span<double> out) const = 0;
   // The mean loss over the batch; overwrites `gradient` (size
   // num_parameters()) with its gradient. `labels` has batch.num_rows values.
   virtual double LossAndGradient(const transform::CompactBatch& batch,

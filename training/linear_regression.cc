@@ -8,7 +8,8 @@ namespace skewfree::training {
 
 absl::StatusOr<LinearRegression> LinearRegression::FromProto(
     const v1::LinearModelParams& params, const transform::FeatureLayout& layout) {
-  SKEWFREE_ASSIGN_OR_RETURN(model::LinearModel model, model::LinearModel::FromProto(params, layout));
+  SKEWFREE_ASSIGN_OR_RETURN(model::LinearModel model,
+                            model::LinearModel::FromProto(params, layout));
   LinearRegression regression(layout.num_features());
   std::copy(model.weights().begin(), model.weights().end(), regression.parameters_.begin());
   regression.parameters_.back() = model.bias();
@@ -16,17 +17,15 @@ absl::StatusOr<LinearRegression> LinearRegression::FromProto(
 }
 
 model::LinearModel LinearRegression::ToLinearModel() const {
-  return model::LinearModel(
-      std::vector<double>(parameters_.begin(), parameters_.end() - 1), parameters_.back());
+  return model::LinearModel(std::vector<double>(parameters_.begin(), parameters_.end() - 1),
+                            parameters_.back());
 }
 
-v1::LinearModelParams LinearRegression::ToProto(
-    const transform::FeatureLayout& layout) const {
+v1::LinearModelParams LinearRegression::ToProto(const transform::FeatureLayout& layout) const {
   return ToLinearModel().ToProto(layout);
 }
 
-void LinearRegression::Predict(const transform::CompactBatch& batch,
-                               absl::Span<double> out) const {
+void LinearRegression::Predict(const transform::CompactBatch& batch, absl::Span<double> out) const {
   ToLinearModel().Predict(batch, out);
 }
 
@@ -41,9 +40,8 @@ double LinearRegression::LossAndGradient(const transform::CompactBatch& batch,
   for (size_t row = 0; row < batch.num_rows; ++row) {
     const float* dense = batch.dense_row(row);
     const int32_t* active = batch.active_row(row);
-    const double residual =
-        model.PredictRow(dense, batch.num_dense, active, batch.num_active) -
-        static_cast<double>(labels[row]);
+    const double residual = model.PredictRow(dense, batch.num_dense, active, batch.num_active) -
+                            static_cast<double>(labels[row]);
     loss += residual * residual;
     for (int i = 0; i < batch.num_dense; ++i) {
       gradient[i] += residual * static_cast<double>(dense[i]);

@@ -24,8 +24,8 @@ class LinearRegression : public Hypothesis {
       : parameters_(static_cast<size_t>(num_features) + 1, 0.0) {}
 
   // From saved parameters; FailedPrecondition if they do not fit the layout.
-  static absl::StatusOr<LinearRegression> FromProto(
-      const v1::LinearModelParams& params, const transform::FeatureLayout& layout);
+  static absl::StatusOr<LinearRegression> FromProto(const v1::LinearModelParams& params,
+                                                    const transform::FeatureLayout& layout);
   v1::LinearModelParams ToProto(const transform::FeatureLayout& layout) const;
   // The immutable serving model with the current parameters.
   model::LinearModel ToLinearModel() const;
@@ -34,10 +34,8 @@ class LinearRegression : public Hypothesis {
   absl::Span<const double> parameters() const override { return parameters_; }
   absl::Span<double> mutable_parameters() override { return absl::MakeSpan(parameters_); }
 
-  void Predict(const transform::CompactBatch& batch,
-               absl::Span<double> out) const override;
-  double LossAndGradient(const transform::CompactBatch& batch,
-                         absl::Span<const float> labels,
+  void Predict(const transform::CompactBatch& batch, absl::Span<double> out) const override;
+  double LossAndGradient(const transform::CompactBatch& batch, absl::Span<const float> labels,
                          absl::Span<double> gradient) const override;
 
  private:

@@ -29,8 +29,9 @@ transform::CompactBatch SomeBatch(const transform::Transformer& transformer, int
 }
 
 TEST(LinearRegressionTest, GradientMatchesFiniteDifferences) {
-  const auto transformer = transform::Transformer::Create(
-      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
+  const auto transformer = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
+                                                          skewfree_testing::HumidityState())
+                               .value();
   std::vector<float> labels;
   const transform::CompactBatch batch = SomeBatch(transformer, 64, &labels);
   LinearRegression model(transformer.num_features());
@@ -53,8 +54,9 @@ TEST(LinearRegressionTest, GradientMatchesFiniteDifferences) {
 }
 
 TEST(LinearRegressionTest, PredictsExactlyLikeTheServingModel) {
-  const auto transformer = transform::Transformer::Create(
-      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
+  const auto transformer = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
+                                                          skewfree_testing::HumidityState())
+                               .value();
   std::vector<float> labels;
   const transform::CompactBatch batch = SomeBatch(transformer, 32, &labels);
   LinearRegression model(transformer.num_features());
@@ -63,13 +65,13 @@ TEST(LinearRegressionTest, PredictsExactlyLikeTheServingModel) {
   }
   std::vector<double> ours(batch.num_rows), serving(batch.num_rows);
   model.Predict(batch, absl::MakeSpan(ours));
-  auto loaded = model::LinearModel::FromProto(model.ToProto(transformer.layout()),
-                                              transformer.layout());
+  auto loaded =
+      model::LinearModel::FromProto(model.ToProto(transformer.layout()), transformer.layout());
   ASSERT_THAT(loaded, skewfree_testing::IsOk());
   loaded->Predict(batch, absl::MakeSpan(serving));
   EXPECT_EQ(ours, serving);
-  auto back = LinearRegression::FromProto(model.ToProto(transformer.layout()),
-                                          transformer.layout());
+  auto back =
+      LinearRegression::FromProto(model.ToProto(transformer.layout()), transformer.layout());
   ASSERT_THAT(back, skewfree_testing::IsOk());
   EXPECT_THAT(back->parameters(), ::testing::ElementsAreArray(model.parameters()));
 }

@@ -20,8 +20,8 @@ namespace {
 // kDense > 0 fixes the dense count at compile time (the loops unroll);
 // kDense = 0 reads it from the batch.
 template <int kDense>
-void AddRows(const transform::CompactBatch& batch, absl::Span<const float> labels,
-             int64_t dim, double* xtx, double* xty) {
+void AddRows(const transform::CompactBatch& batch, absl::Span<const float> labels, int64_t dim,
+             double* xtx, double* xty) {
   constexpr int kMaxLocal = 8;
   const int nd = kDense > 0 ? kDense : batch.num_dense;
   const int na = batch.num_active;
@@ -66,8 +66,8 @@ void AddRows(const transform::CompactBatch& batch, absl::Span<const float> label
 }
 
 // Without locals: for specs with many dense features.
-void AddRowsWide(const transform::CompactBatch& batch, absl::Span<const float> labels,
-                 int64_t dim, double* xtx, double* xty) {
+void AddRowsWide(const transform::CompactBatch& batch, absl::Span<const float> labels, int64_t dim,
+                 double* xtx, double* xty) {
   const int nd = batch.num_dense;
   const int na = batch.num_active;
   const int64_t bias = dim - 1;
@@ -99,13 +99,20 @@ void AddRowsWide(const transform::CompactBatch& batch, absl::Span<const float> l
 
 }  // namespace
 
-void NormalEquations::Add(const transform::CompactBatch& batch,
-                          absl::Span<const float> labels) {
+void NormalEquations::Add(const transform::CompactBatch& batch, absl::Span<const float> labels) {
   switch (batch.num_dense) {
-    case 1: AddRows<1>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
-    case 2: AddRows<2>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
-    case 3: AddRows<3>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
-    case 4: AddRows<4>(batch, labels, dim_, xtx_.data(), xty_.data()); break;
+    case 1:
+      AddRows<1>(batch, labels, dim_, xtx_.data(), xty_.data());
+      break;
+    case 2:
+      AddRows<2>(batch, labels, dim_, xtx_.data(), xty_.data());
+      break;
+    case 3:
+      AddRows<3>(batch, labels, dim_, xtx_.data(), xty_.data());
+      break;
+    case 4:
+      AddRows<4>(batch, labels, dim_, xtx_.data(), xty_.data());
+      break;
     default:
       if (batch.num_dense <= 8) {
         AddRows<0>(batch, labels, dim_, xtx_.data(), xty_.data());
@@ -118,8 +125,8 @@ void NormalEquations::Add(const transform::CompactBatch& batch,
 
 absl::Status NormalEquations::Merge(const NormalEquations& other) {
   if (other.dim_ != dim_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot merge normal equations of dimension ", other.dim_, " into ", dim_));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot merge normal equations of dimension ", other.dim_, " into ", dim_));
   }
   for (size_t i = 0; i < xtx_.size(); ++i) xtx_[i] += other.xtx_[i];
   for (size_t i = 0; i < xty_.size(); ++i) xty_[i] += other.xty_[i];
@@ -131,8 +138,8 @@ absl::Status NormalEquations::Rescale(absl::Span<const double> scale,
                                       absl::Span<const double> offset) {
   const int64_t nd = static_cast<int64_t>(scale.size());
   if (offset.size() != scale.size() || nd >= dim_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rescale of ", scale.size(), "/", offset.size(), " dense features in dimension ", dim_));
+    return absl::InvalidArgumentError(absl::StrCat("rescale of ", scale.size(), "/", offset.size(),
+                                                   " dense features in dimension ", dim_));
   }
   const int64_t bias = dim_ - 1;
   Eigen::MatrixXd a(dim_, dim_);

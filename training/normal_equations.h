@@ -50,9 +50,9 @@ class NormalEquations {
  private:
   double& At(int64_t i, int64_t j) { return xtx_[i * dim_ + j]; }  // i >= j.
 
-  int64_t dim_;                // num_features + 1.
-  std::vector<double> xtx_;    // dim x dim, lower triangle used.
-  std::vector<double> xty_;    // dim.
+  int64_t dim_;              // num_features + 1.
+  std::vector<double> xtx_;  // dim x dim, lower triangle used.
+  std::vector<double> xty_;  // dim.
   int64_t rows_ = 0;
 };
 

@@ -28,8 +28,8 @@ Data MakeData(const transform::Transformer& transformer, int n, uint64_t seed) {
                     static_cast<int64_t>(random() % 7)});
   }
   Data data;
-  EXPECT_TRUE(transformer.TransformCompact(skewfree_testing::ToColumns(rows).View(),
-                                           &data.batch).ok());
+  EXPECT_TRUE(
+      transformer.TransformCompact(skewfree_testing::ToColumns(rows).View(), &data.batch).ok());
   for (int i = 0; i < n; ++i) {
     const float* d = data.batch.dense_row(i);
     const bool special = rows[i].weekday == 1 && rows[i].hour == 18;
@@ -39,8 +39,9 @@ Data MakeData(const transform::Transformer& transformer, int n, uint64_t seed) {
 }
 
 TEST(NormalEquationsTest, RecoversNoiselessParameters) {
-  const auto transformer = transform::Transformer::Create(
-      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
+  const auto transformer = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
+                                                          skewfree_testing::HumidityState())
+                               .value();
   const Data data = MakeData(transformer, 20000, 1);
   NormalEquations equations(transformer.num_features());
   equations.Add(data.batch, data.labels);
@@ -57,8 +58,9 @@ TEST(NormalEquationsTest, RecoversNoiselessParameters) {
 }
 
 TEST(NormalEquationsTest, MergedShardsEqualOnePass) {
-  const auto transformer = transform::Transformer::Create(
-      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
+  const auto transformer = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
+                                                          skewfree_testing::HumidityState())
+                               .value();
   const Data a = MakeData(transformer, 500, 2), b = MakeData(transformer, 700, 3);
   NormalEquations one(170), first(170), second(170);
   one.Add(a.batch, a.labels);
@@ -78,8 +80,9 @@ TEST(NormalEquationsTest, MergedShardsEqualOnePass) {
 TEST(NormalEquationsTest, EmptyOrBadRidgeFails) {
   NormalEquations equations(170);
   EXPECT_THAT(equations.Solve(1e-6), StatusIs(absl::StatusCode::kFailedPrecondition));
-  const auto transformer = transform::Transformer::Create(
-      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
+  const auto transformer = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
+                                                          skewfree_testing::HumidityState())
+                               .value();
   const Data a = MakeData(transformer, 10, 2);
   equations.Add(a.batch, a.labels);
   EXPECT_THAT(equations.Solve(0), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -101,10 +104,11 @@ TEST(NormalEquationsTest, RescaleOfRawStatisticsEqualsScaledStatistics) {
     }
     return state;
   }();
-  const auto raw = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
-                                                  identity_state).value();
-  const auto scaled = transform::Transformer::Create(
-      skewfree_testing::HumiditySpec(), skewfree_testing::HumidityState()).value();
+  const auto raw =
+      transform::Transformer::Create(skewfree_testing::HumiditySpec(), identity_state).value();
+  const auto scaled = transform::Transformer::Create(skewfree_testing::HumiditySpec(),
+                                                     skewfree_testing::HumidityState())
+                          .value();
   const Data raw_data = MakeData(raw, 3000, 5), scaled_data = MakeData(scaled, 3000, 5);
   NormalEquations from_raw(170), from_scaled(170);
   // Same rows and labels: MakeData's labels differ (they use the features),

@@ -8,17 +8,16 @@ namespace skewfree::training {
 Progress::Progress(ProgressOptions options)
     : options_(std::move(options)), start_(options_.now()) {}
 
-std::string Progress::Format(int64_t step, int64_t total_steps, double loss,
-                             double eval_rmse, double rows_per_second,
-                             absl::Duration eta) {
+std::string Progress::Format(int64_t step, int64_t total_steps, double loss, double eval_rmse,
+                             double rows_per_second, absl::Duration eta) {
   std::string text = total_steps > 0 ? absl::StrFormat("step %d/%d", step, total_steps)
                                      : absl::StrFormat("step %d", step);
   absl::StrAppendFormat(&text, "  loss %.4f", loss);
   if (eval_rmse >= 0) absl::StrAppendFormat(&text, "  eval rmse %.4f", eval_rmse);
   absl::StrAppendFormat(&text, "  %.3g rows/s", rows_per_second);
   if (eta >= absl::ZeroDuration() && eta != absl::InfiniteDuration()) {
-    absl::StrAppend(&text, "  eta ", absl::FormatDuration(absl::Seconds(
-                                         absl::ToInt64Seconds(eta))));
+    absl::StrAppend(&text, "  eta ",
+                    absl::FormatDuration(absl::Seconds(absl::ToInt64Seconds(eta))));
   }
   return text;
 }

@@ -31,15 +31,14 @@ class Progress {
 
   // Reports the state after `step` of `total_steps` (0 = unknown). Prints only
   // if the interval has passed or `force` is set. `eval_rmse` < 0: none yet.
-  void Update(int64_t step, int64_t total_steps, double loss, double eval_rmse,
-              int64_t examples, bool force = false);
+  void Update(int64_t step, int64_t total_steps, double loss, double eval_rmse, int64_t examples,
+              bool force = false);
   // Ends a redrawn line with a newline.
   void Finish();
 
   // The text of one update, without '\r' or newline.
-  static std::string Format(int64_t step, int64_t total_steps, double loss,
-                            double eval_rmse, double rows_per_second,
-                            absl::Duration eta);
+  static std::string Format(int64_t step, int64_t total_steps, double loss, double eval_rmse,
+                            double rows_per_second, absl::Duration eta);
 
  private:
   ProgressOptions options_;

@@ -13,8 +13,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 TEST(ProgressTest, FormatsAllFields) {
-  const std::string text =
-      Progress::Format(150, 3000, 2.1234, 1.4321, 250000, absl::Seconds(42));
+  const std::string text = Progress::Format(150, 3000, 2.1234, 1.4321, 250000, absl::Seconds(42));
   EXPECT_THAT(text, StartsWith("step 150/3000  loss 2.1234  eval rmse 1.4321"));
   EXPECT_THAT(text, HasSubstr("rows/s"));
   EXPECT_THAT(text, HasSubstr("eta 42s"));

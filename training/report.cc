@@ -9,18 +9,26 @@
 namespace skewfree::training {
 namespace {
 
-constexpr double kWidth = 640, kHeight = 300, kLeft = 60, kRight = 20, kTop = 20,
-                 kBottom = 40;
+constexpr double kWidth = 640, kHeight = 300, kLeft = 60, kRight = 20, kTop = 20, kBottom = 40;
 
 std::string Escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -46,8 +54,8 @@ Range RangeOf(const std::vector<const std::vector<double>*>& series) {
   return r;
 }
 
-std::string Polyline(const std::vector<double>& x, const std::vector<double>& y,
-                     const Range& xr, const Range& yr, const char* color) {
+std::string Polyline(const std::vector<double>& x, const std::vector<double>& y, const Range& xr,
+                     const Range& yr, const char* color) {
   std::string points;
   for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
     if (!std::isfinite(y[i])) continue;
@@ -67,13 +75,14 @@ std::string Axes(const std::string& x_label, const std::string& y_label) {
       "<text x=\"12\" y=\"%g\" font-size=\"12\" transform=\"rotate(-90 12 %g)\" "
       "text-anchor=\"middle\">%s</text>\n",
       kLeft, kHeight - kBottom, kWidth - kRight, kHeight - kBottom, kLeft, kTop, kLeft,
-      kHeight - kBottom, (kLeft + kWidth - kRight) / 2, kHeight - 8, Escape(x_label),
-      kHeight / 2, kHeight / 2, Escape(y_label));
+      kHeight - kBottom, (kLeft + kWidth - kRight) / 2, kHeight - 8, Escape(x_label), kHeight / 2,
+      kHeight / 2, Escape(y_label));
 }
 
 std::string Tick(double x, double y, const std::string& text, const char* anchor) {
-  return absl::StrFormat("<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"%s\">%s</text>\n",
-                         x, y, anchor, Escape(text));
+  return absl::StrFormat(
+      "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"%s\">%s</text>\n", x, y, anchor,
+      Escape(text));
 }
 
 std::vector<double> Log10(const std::vector<double>& v) {
@@ -90,8 +99,7 @@ std::string LossCurvesSvg(const ReportData& data) {
   const Range xr = RangeOf({&data.train_step, &data.eval_step});
   const Range yr = RangeOf({&train, &eval});
   std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\">\n", kWidth,
-      kHeight);
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\">\n", kWidth, kHeight);
   absl::StrAppend(&svg, Axes("step", "MSE (log scale)"));
   absl::StrAppend(&svg, Polyline(data.train_step, train, xr, yr, "#1f77b4"));
   absl::StrAppend(&svg, Polyline(data.eval_step, eval, xr, yr, "#d62728"));
@@ -102,13 +110,18 @@ std::string LossCurvesSvg(const ReportData& data) {
                           xr.Map(data.eval_step[i], kLeft, kWidth - kRight),
                           yr.Map(eval[i], kHeight - kBottom, kTop));
   }
-  absl::StrAppend(&svg, Tick(kLeft - 4, kTop + 4, absl::StrFormat("%.3g", std::pow(10, yr.hi)), "end"));
-  absl::StrAppend(&svg, Tick(kLeft - 4, kHeight - kBottom, absl::StrFormat("%.3g", std::pow(10, yr.lo)), "end"));
-  absl::StrAppend(&svg, Tick(kLeft, kHeight - kBottom + 14, absl::StrFormat("%.0f", xr.lo), "middle"));
-  absl::StrAppend(&svg, Tick(kWidth - kRight, kHeight - kBottom + 14, absl::StrFormat("%.0f", xr.hi), "middle"));
+  absl::StrAppend(&svg,
+                  Tick(kLeft - 4, kTop + 4, absl::StrFormat("%.3g", std::pow(10, yr.hi)), "end"));
+  absl::StrAppend(&svg, Tick(kLeft - 4, kHeight - kBottom,
+                             absl::StrFormat("%.3g", std::pow(10, yr.lo)), "end"));
+  absl::StrAppend(&svg,
+                  Tick(kLeft, kHeight - kBottom + 14, absl::StrFormat("%.0f", xr.lo), "middle"));
+  absl::StrAppend(&svg, Tick(kWidth - kRight, kHeight - kBottom + 14,
+                             absl::StrFormat("%.0f", xr.hi), "middle"));
   absl::StrAppend(&svg, Tick(kWidth - kRight, kTop + 10, "train batch MSE", "end"));
-  absl::StrAppend(&svg, "<text x=\"620\" y=\"44\" font-size=\"10\" text-anchor=\"end\" "
-                        "fill=\"#d62728\">eval MSE</text>\n</svg>\n");
+  absl::StrAppend(&svg,
+                  "<text x=\"620\" y=\"44\" font-size=\"10\" text-anchor=\"end\" "
+                  "fill=\"#d62728\">eval MSE</text>\n</svg>\n");
   return svg;
 }
 
@@ -123,8 +136,7 @@ std::string HistogramSvg(const std::vector<double>& values, int bins) {
   const double max_count =
       std::max<double>(1, static_cast<double>(*std::max_element(counts.begin(), counts.end())));
   std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\">\n", kWidth,
-      kHeight);
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\">\n", kWidth, kHeight);
   absl::StrAppend(&svg, Axes("prediction - label", "rows"));
   const double bar = (kWidth - kRight - kLeft) / bins;
   for (int i = 0; i < bins; ++i) {
@@ -134,8 +146,10 @@ std::string HistogramSvg(const std::vector<double>& values, int bins) {
                           "fill=\"#1f77b4\"/>\n",
                           kLeft + i * bar, kHeight - kBottom - h, std::max(0.0, bar - 1), h);
   }
-  absl::StrAppend(&svg, Tick(kLeft, kHeight - kBottom + 14, absl::StrFormat("%.2f", xr.lo), "middle"));
-  absl::StrAppend(&svg, Tick(kWidth - kRight, kHeight - kBottom + 14, absl::StrFormat("%.2f", xr.hi), "middle"));
+  absl::StrAppend(&svg,
+                  Tick(kLeft, kHeight - kBottom + 14, absl::StrFormat("%.2f", xr.lo), "middle"));
+  absl::StrAppend(&svg, Tick(kWidth - kRight, kHeight - kBottom + 14,
+                             absl::StrFormat("%.2f", xr.hi), "middle"));
   absl::StrAppend(&svg, Tick(kLeft - 4, kTop + 4, absl::StrFormat("%.0f", max_count), "end"));
   absl::StrAppend(&svg, "</svg>\n");
   return svg;
@@ -150,7 +164,8 @@ std::string HeatmapSvg(const Heatmap& map) {
   std::string svg = absl::StrFormat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\">\n", width, height);
   for (int c = 0; c < map.columns; ++c) {
-    absl::StrAppend(&svg, Tick(kMarginLeft + (c + 0.5) * kCell, kMarginTop - 6, absl::StrCat(c), "middle"));
+    absl::StrAppend(
+        &svg, Tick(kMarginLeft + (c + 0.5) * kCell, kMarginTop - 6, absl::StrCat(c), "middle"));
   }
   for (int row = 0; row < map.rows; ++row) {
     absl::StrAppend(&svg, Tick(kMarginLeft - 6, kMarginTop + (row + 0.65) * kCell,
@@ -165,23 +180,24 @@ std::string HeatmapSvg(const Heatmap& map) {
       absl::StrAppendFormat(&svg,
                             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%g\" height=\"%g\" "
                             "fill=\"%s\"><title>%s %d, %s %d: %.3f</title></rect>\n",
-                            kMarginLeft + c * kCell, kMarginTop + row * kCell, kCell - 1,
-                            kCell - 1, colour, Escape(map.row_name), row,
-                            Escape(map.column_name), c, v);
+                            kMarginLeft + c * kCell, kMarginTop + row * kCell, kCell - 1, kCell - 1,
+                            colour, Escape(map.row_name), row, Escape(map.column_name), c, v);
     }
   }
-  absl::StrAppend(&svg, Tick(kMarginLeft + map.columns * kCell / 2, height - 8,
-                             absl::StrFormat("%s (colour: weight, %.2f .. %.2f)",
-                                             map.column_name, r.lo, r.hi), "middle"));
+  absl::StrAppend(
+      &svg, Tick(kMarginLeft + map.columns * kCell / 2, height - 8,
+                 absl::StrFormat("%s (colour: weight, %.2f .. %.2f)", map.column_name, r.lo, r.hi),
+                 "middle"));
   absl::StrAppend(&svg, "</svg>\n");
   return svg;
 }
 
 std::string RenderReport(const ReportData& data) {
-  std::string html = absl::StrCat(
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", Escape(data.title),
-      "</title>\n<style>body{font-family:sans-serif;margin:2em}"
-      "td{padding:2px 12px}</style></head><body>\n<h1>", Escape(data.title), "</h1>\n<table>\n");
+  std::string html = absl::StrCat("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>",
+                                  Escape(data.title),
+                                  "</title>\n<style>body{font-family:sans-serif;margin:2em}"
+                                  "td{padding:2px 12px}</style></head><body>\n<h1>",
+                                  Escape(data.title), "</h1>\n<table>\n");
   for (const auto& [key, value] : data.summary) {
     absl::StrAppend(&html, "<tr><td>", Escape(key), "</td><td>", Escape(value), "</td></tr>\n");
   }

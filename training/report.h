@@ -23,9 +23,9 @@ struct Heatmap {
 struct ReportData {
   std::string title;
   std::vector<std::pair<std::string, std::string>> summary;  // Key, value.
-  std::vector<double> train_step, train_loss;  // Train batch MSE per step.
-  std::vector<double> eval_step, eval_mse;     // Eval MSE (RMSE squared).
-  std::vector<double> eval_errors;             // prediction - label.
+  std::vector<double> train_step, train_loss;                // Train batch MSE per step.
+  std::vector<double> eval_step, eval_mse;                   // Eval MSE (RMSE squared).
+  std::vector<double> eval_errors;                           // prediction - label.
   std::optional<Heatmap> heatmap;
 };
 

@@ -18,8 +18,7 @@ TEST(ReportTest, RendersSelfContainedSvg) {
   data.eval_step = {3};
   data.eval_mse = {2.1};
   data.eval_errors = {-1, 0, 0.5, 1, 2};
-  Heatmap map{"hour_of_week weights", "weekday", "hour", 7, 24,
-              std::vector<double>(168, 0.0)};
+  Heatmap map{"hour_of_week weights", "weekday", "hour", 7, 24, std::vector<double>(168, 0.0)};
   map.values[18] = 8;
   data.heatmap = map;
   const std::string html = RenderReport(data);

@@ -26,13 +26,15 @@ ABSL_FLAG(std::string, optimizer, "adam", "adam (mini-batch) or exact (least squ
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the shuffle (the run's only random choice).");
 ABSL_FLAG(int, threads, 2, "Parser threads; the input order does not depend on them.");
 ABSL_FLAG(int64_t, shuffle_buffer, 10000, "Rows in the shuffle buffer (0 = file order).");
-ABSL_FLAG(std::string, bad_rows, "fail", "fail: stop at the first malformed row (file:line); "
+ABSL_FLAG(std::string, bad_rows, "fail",
+          "fail: stop at the first malformed row (file:line); "
           "skip: skip and count them.");
 ABSL_FLAG(int64_t, batch_size, 1000, "Adam: rows per step.");
 ABSL_FLAG(int64_t, max_steps, 0, "Adam: steps to run; 0 = 2000 unless --epochs is given.");
 ABSL_FLAG(int64_t, epochs, 0, "Adam: passes over the training data (0 = no limit).");
 ABSL_FLAG(double, learning_rate, 0.3, "Adam: base learning rate.");
-ABSL_FLAG(std::string, lr_schedule, "cosine", "constant, linear or cosine decay to "
+ABSL_FLAG(std::string, lr_schedule, "cosine",
+          "constant, linear or cosine decay to "
           "learning_rate * lr_final_fraction over --lr-decay-steps.");
 ABSL_FLAG(int64_t, lr_decay_steps, 0, "Steps of the decay; 0 = the run's total steps.");
 ABSL_FLAG(double, lr_final_fraction, 0.01, "Final learning rate relative to the base.");
@@ -46,7 +48,8 @@ ABSL_FLAG(int, keep_checkpoints, 5, "Checkpoints kept in --model-dir.");
 ABSL_FLAG(bool, export_best, false, "Also export a bundle at every new best eval RMSE.");
 ABSL_FLAG(int64_t, eval_predictions_rows, 1000,
           "Rows of eval data written with predictions to <model-dir>/eval_predictions.csv.");
-ABSL_FLAG(int, metrics_port, 8003, "Prometheus /metrics port: 0 = any free port (printed), -1 = off.");
+ABSL_FLAG(int, metrics_port, 8003,
+          "Prometheus /metrics port: 0 = any free port (printed), -1 = off.");
 ABSL_FLAG(std::string, metrics_address, "0.0.0.0", "Interface for /metrics.");
 ABSL_FLAG(std::string, pushgateway, "", "host:port of a Pushgateway for the final values.");
 
@@ -70,9 +73,9 @@ absl::StatusOr<skewfree::training::TrainerOptions> OptionsFromFlags() {
   o.train = absl::GetFlag(FLAGS_train);
   o.eval = absl::GetFlag(FLAGS_eval);
   const std::string spec = absl::GetFlag(FLAGS_spec);
-  auto parsed = spec.empty() ? skewfree::transform::ParseFeatureSpec(
-                                   skewfree::transform::HumiditySpecText())
-                             : skewfree::model::LoadFeatureSpecFile(spec);
+  auto parsed = spec.empty()
+                    ? skewfree::transform::ParseFeatureSpec(skewfree::transform::HumiditySpecText())
+                    : skewfree::model::LoadFeatureSpecFile(spec);
   if (!parsed.ok()) return parsed.status();
   o.spec = *parsed;
   o.model_dir = absl::GetFlag(FLAGS_model_dir);
@@ -123,13 +126,15 @@ absl::StatusOr<skewfree::training::TrainerOptions> OptionsFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  skewfree::common::SetFlagsUsage(__FILE__,
+  skewfree::common::SetFlagsUsage(
+      __FILE__,
       "Trains the humidity model and exports a bundle.\n"
       "  skewfree-train --train 'data/train-*.csv' --eval data/eval.csv "
       "--model-dir runs/1 --export-dir models/humidity [--optimizer adam|exact]\n"
       "Adam defaults: lr 0.3 with cosine decay to 1% over 2000 steps of 1000 rows.\n"
       "Rerun the same command to resume from the newest valid checkpoint.\n"
-      "Exit codes: 0 done, 1 error (flags, data, I/O), 2 unparsable flags, 75 interrupted by SIGINT/SIGTERM "
+      "Exit codes: 0 done, 1 error (flags, data, I/O), 2 unparsable flags, 75 interrupted by "
+      "SIGINT/SIGTERM "
       "(checkpoint written).");
   skewfree::common::DashedFlagArgs args(argc, argv);
   const std::vector<char*> rest = absl::ParseCommandLine(args.argc(), args.argv());

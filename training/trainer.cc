@@ -11,8 +11,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "model/bundle.h"
 #include "common/file_util.h"
+#include "common/status_macros.h"
+#include "model/bundle.h"
 #include "training/analysis.h"
 #include "training/checkpoint_store.h"
 #include "training/evaluator.h"
@@ -20,7 +21,6 @@
 #include "training/progress.h"
 #include "training/report.h"
 #include "training/training_metrics.h"
-#include "common/status_macros.h"
 
 namespace skewfree::training {
 
@@ -98,11 +98,10 @@ std::optional<int64_t> FindExport(const std::string& export_dir, const std::stri
 std::string Fingerprint(const TrainerOptions& o) {
   return common::Sha256Hex(absl::StrCat(
       "train=", o.train, "\nspec=", o.spec.SerializeAsString(),
-      "\noptimizer=", OptimizerName(o.optimizer), "\nseed=", o.seed,
-      "\nshuffle=", o.shuffle_buffer, "\nbatch=", o.batch_size, "\nmax_steps=", o.max_steps,
-      "\nepochs=", o.epochs, "\nlr=", absl::StrFormat("%.17g", o.adam.learning_rate),
-      "\nbetas=", absl::StrFormat("%.17g,%.17g,%.17g", o.adam.beta1, o.adam.beta2,
-                                  o.adam.epsilon),
+      "\noptimizer=", OptimizerName(o.optimizer), "\nseed=", o.seed, "\nshuffle=", o.shuffle_buffer,
+      "\nbatch=", o.batch_size, "\nmax_steps=", o.max_steps, "\nepochs=", o.epochs,
+      "\nlr=", absl::StrFormat("%.17g", o.adam.learning_rate),
+      "\nbetas=", absl::StrFormat("%.17g,%.17g,%.17g", o.adam.beta1, o.adam.beta2, o.adam.epsilon),
       "\nschedule=", ScheduleName(o.adam.schedule), ",", o.adam.decay_steps,
       absl::StrFormat(",%.17g", o.adam.final_fraction),
       "\nridge=", absl::StrFormat("%.17g", o.ridge),
@@ -188,10 +187,12 @@ absl::Status Job::Run() {
 }
 
 absl::Status Job::Setup(bool* finished) {
-  SKEWFREE_ASSIGN_OR_RETURN(transform::FeatureLayout layout, transform::FeatureLayout::Create(o_.spec));
+  SKEWFREE_ASSIGN_OR_RETURN(transform::FeatureLayout layout,
+                            transform::FeatureLayout::Create(o_.spec));
   layout_.emplace(std::move(layout));
   SKEWFREE_ASSIGN_OR_RETURN(store_, CheckpointStore::Create({o_.model_dir, o_.keep_checkpoints}));
-  SKEWFREE_ASSIGN_OR_RETURN(metrics_, TrainingMetrics::Create({o_.metrics_address, o_.metrics_port}));
+  SKEWFREE_ASSIGN_OR_RETURN(metrics_,
+                            TrainingMetrics::Create({o_.metrics_address, o_.metrics_port}));
   if (metrics_->port() != 0) {
     absl::FPrintF(o_.out, "metrics listening on %s:%d\n", o_.metrics_address, metrics_->port());
     std::fflush(o_.out);
@@ -201,7 +202,8 @@ absl::Status Job::Setup(bool* finished) {
   progress.terminal = o_.terminal;
   progress_ = std::make_unique<Progress>(progress);
   std::vector<std::string> problems;
-  SKEWFREE_ASSIGN_OR_RETURN(std::optional<v1::Checkpoint> checkpoint, store_->LoadNewestValid(&problems));
+  SKEWFREE_ASSIGN_OR_RETURN(std::optional<v1::Checkpoint> checkpoint,
+                            store_->LoadNewestValid(&problems));
   for (const std::string& problem : problems) {
     absl::FPrintF(o_.log, "warning: ignoring unusable checkpoint: %s\n", problem);
   }
@@ -225,25 +227,24 @@ absl::Status Job::Analyze() {
   const absl::Time start = absl::Now();
   ScanStats stats;
   SKEWFREE_ASSIGN_OR_RETURN(*record_.mutable_transform_state(),
-                   AnalyzeFiles(*layout_, Scan(), o_.stop, &stats));
+                            AnalyzeFiles(*layout_, Scan(), o_.stop, &stats));
   absl::FPrintF(o_.log, "analyzed %d rows (%.1f MB) in %.2f s%s\n", stats.rows,
-                static_cast<double>(stats.bytes) / 1e6,
-                absl::ToDoubleSeconds(absl::Now() - start),
-                stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows")
-                                   : "");
+                static_cast<double>(stats.bytes) / 1e6, absl::ToDoubleSeconds(absl::Now() - start),
+                stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows") : "");
   return absl::OkStatus();
 }
 
 absl::Status Job::Resume(v1::Checkpoint checkpoint) {
   if (checkpoint.run_fingerprint() != Fingerprint(o_)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        o_.model_dir, " holds checkpoints of a run with other options (data, spec, "
-        "optimizer, seed, batch size, steps...): use a fresh --model-dir"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(o_.model_dir,
+                     " holds checkpoints of a run with other options (data, spec, "
+                     "optimizer, seed, batch size, steps...): use a fresh --model-dir"));
   }
   record_ = std::move(checkpoint);
   SKEWFREE_RETURN_IF_ERROR(MakeTransformer());
   SKEWFREE_ASSIGN_OR_RETURN(LinearRegression model,
-                   LinearRegression::FromProto(record_.model(), *layout_));
+                            LinearRegression::FromProto(record_.model(), *layout_));
   model_ = std::make_unique<LinearRegression>(std::move(model));
   bad_rows_before_ = record_.bad_rows();
   metrics_->SetStep(record_.step());
@@ -262,7 +263,7 @@ absl::Status Job::Resume(v1::Checkpoint checkpoint) {
 
 absl::Status Job::MakeTransformer() {
   SKEWFREE_ASSIGN_OR_RETURN(transform::Transformer transformer,
-                   transform::Transformer::Create(o_.spec, record_.transform_state()));
+                            transform::Transformer::Create(o_.spec, record_.transform_state()));
   transformer_.emplace(std::move(transformer));
   if (model_ == nullptr) model_ = std::make_unique<LinearRegression>(layout_->num_features());
   gradient_.assign(model_->num_parameters(), 0.0);
@@ -284,15 +285,15 @@ absl::Status Job::TrainAdam() {
   input.threads = o_.threads;
   input.bad_rows = o_.bad_rows;
   SKEWFREE_ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
-                   InputPipeline::Create(*layout_, &*transformer_, input));
+                            InputPipeline::Create(*layout_, &*transformer_, input));
   if (record_.has_input()) SKEWFREE_RETURN_IF_ERROR(pipeline->Restore(record_.input()));
   Batch batch;
   while (record_.step() < total) {
     SKEWFREE_ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
     if (!more) break;
     if (batch.num_rows() == 0) continue;
-    last_loss_ = model_->LossAndGradient(batch.features, batch.rows.labels,
-                                         absl::MakeSpan(gradient_));
+    last_loss_ =
+        model_->LossAndGradient(batch.features, batch.rows.labels, absl::MakeSpan(gradient_));
     adam_->Step(gradient_, model_->mutable_parameters());
     record_.set_step(record_.step() + 1);
     record_.set_examples_seen(record_.examples_seen() + static_cast<int64_t>(batch.num_rows()));
@@ -301,9 +302,9 @@ absl::Status Job::TrainAdam() {
     if (StopRequested()) {
       SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(pipeline->Position(), false));
       progress_->Finish();
-      return absl::CancelledError(absl::StrCat(
-          "interrupted at step ", record_.step(), "; checkpoint written; rerun the same "
-          "command to resume"));
+      return absl::CancelledError(absl::StrCat("interrupted at step ", record_.step(),
+                                               "; checkpoint written; rerun the same "
+                                               "command to resume"));
     }
   }
   progress_->Update(record_.step(), total, last_loss_, LastEvalRmse(), record_.examples_seen(),
@@ -346,7 +347,8 @@ absl::Status Job::AfterStep(InputPipeline& pipeline) {
 absl::Status Job::TrainExact() {
   const absl::Time start = absl::Now();
   ScanStats stats;
-  SKEWFREE_ASSIGN_OR_RETURN(ExactStatistics exact, AnalyzeAndAccumulate(*layout_, Scan(), o_.stop, &stats));
+  SKEWFREE_ASSIGN_OR_RETURN(ExactStatistics exact,
+                            AnalyzeAndAccumulate(*layout_, Scan(), o_.stop, &stats));
   *record_.mutable_transform_state() = std::move(exact.state);
   SKEWFREE_RETURN_IF_ERROR(MakeTransformer());
   SKEWFREE_ASSIGN_OR_RETURN(std::vector<double> parameters, exact.equations.Solve(o_.ridge));
@@ -355,8 +357,7 @@ absl::Status Job::TrainExact() {
                 "exact: analyzed and accumulated %d rows (%.1f MB) and solved in %.2f s%s\n",
                 stats.rows, static_cast<double>(stats.bytes) / 1e6,
                 absl::ToDoubleSeconds(absl::Now() - start),
-                stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows")
-                                   : "");
+                stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows") : "");
   record_.set_step(1);
   record_.set_examples_seen(stats.rows);
   record_.set_bad_rows(stats.bad_rows);
@@ -376,8 +377,7 @@ absl::Status Job::Finish(const v1::InputPosition& position) {
     absl::Status pushed = metrics_->Push(o_.pushgateway, "skewfree-train");
     if (!pushed.ok()) absl::FPrintF(o_.log, "warning: %s\n", pushed.message());
   }
-  absl::FPrintF(o_.log,
-                "done: step %d, %d examples, eval rmse %.6f mae %.6f over %d rows%s\n",
+  absl::FPrintF(o_.log, "done: step %d, %d examples, eval rmse %.6f mae %.6f over %d rows%s\n",
                 record_.step(), record_.examples_seen(), result.rmse, result.mae, result.rows,
                 record_.bad_rows() > 0
                     ? absl::StrCat(", ", record_.bad_rows(), " bad training rows skipped")
@@ -428,8 +428,7 @@ absl::Status Job::Export(const EvalResult& result) {
   *bundle.mutable_transform_state() = record_.transform_state();
   *bundle.mutable_model() = model_->ToProto(*layout_);
   v1::BundleMetadata* meta = bundle.mutable_metadata();
-  meta->set_model_name(
-      std::filesystem::path(o_.export_dir).lexically_normal().filename().string());
+  meta->set_model_name(std::filesystem::path(o_.export_dir).lexically_normal().filename().string());
   meta->set_training_rows(record_.transform_state().rows());
   meta->set_training_steps(record_.step());
   meta->set_optimizer(OptimizerName(o_.optimizer));
@@ -440,8 +439,10 @@ absl::Status Job::Export(const EvalResult& result) {
   meta->set_producer_version(SKEWFREE_VERSION);
   meta->set_export_id(absl::StrCat(record_.run_id(), "/", record_.step()));
   if (std::optional<int64_t> done = FindExport(o_.export_dir, meta->export_id())) {
-    absl::FPrintF(o_.log, "step %d was already exported as version %d before a restart; "
-                  "not exported again\n", record_.step(), *done);
+    absl::FPrintF(o_.log,
+                  "step %d was already exported as version %d before a restart; "
+                  "not exported again\n",
+                  record_.step(), *done);
     absl::FPrintF(o_.out, "exported %s/%d\n", o_.export_dir, *done);
     std::fflush(o_.out);
     return absl::OkStatus();

@@ -27,8 +27,8 @@ struct TrainerOptions {
   std::string model_dir;   // Checkpoints, report.html, eval_predictions.csv.
   std::string export_dir;  // Bundles: <export_dir>/<version>/.
   OptimizerKind optimizer = OptimizerKind::kAdam;
-  uint64_t seed = 1;       // Shuffle seed (the only random choice).
-  int threads = 2;         // Parser / scan threads.
+  uint64_t seed = 1;  // Shuffle seed (the only random choice).
+  int threads = 2;    // Parser / scan threads.
   size_t shuffle_buffer = 10000;
   BadRowPolicy bad_rows = BadRowPolicy::kFail;
   size_t batch_size = 1000;
@@ -38,20 +38,20 @@ struct TrainerOptions {
   int64_t epochs = 0;
   // Adam; decay_steps <= 0 means "the run's total steps".
   AdamOptions adam;
-  double ridge = 1e-6;          // Exact: ridge per training row.
-  int64_t eval_every = 500;     // Steps between evaluations (0 = only at the end).
+  double ridge = 1e-6;             // Exact: ridge per training row.
+  int64_t eval_every = 500;        // Steps between evaluations (0 = only at the end).
   int64_t checkpoint_every = 500;  // Steps between checkpoints (0 = only at the end).
   int keep_checkpoints = 5;
-  bool export_best = false;     // Also export on every new best eval RMSE.
+  bool export_best = false;  // Also export on every new best eval RMSE.
   int64_t eval_predictions_rows = 1000;
   std::string metrics_address = "0.0.0.0";
-  int metrics_port = 8003;      // 0 = any free port, -1 = off (as the server's).
-  std::string pushgateway;      // host:port, "" = no push.
+  int metrics_port = 8003;  // 0 = any free port, -1 = off (as the server's).
+  std::string pushgateway;  // host:port, "" = no push.
   // Set (e.g. by a signal handler) to stop after the current step with a
   // checkpoint. Not owned; may be null.
   const std::atomic<bool>* stop = nullptr;
-  FILE* out = stdout;  // Machine-readable lines ("exported ...", "metrics listening on ...").
-  FILE* log = stderr;  // Progress and diagnostics.
+  FILE* out = stdout;     // Machine-readable lines ("exported ...", "metrics listening on ...").
+  FILE* log = stderr;     // Progress and diagnostics.
   bool terminal = false;  // `log` is a terminal: redraw the progress line.
 };
 

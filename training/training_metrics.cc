@@ -49,15 +49,15 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
                                        "Checkpoints written to the model directory.");
     if (options.port != -1) {
       const int port = options.port;
-      metrics->exposer_ = std::make_unique<prometheus::Exposer>(
-          absl::StrCat(options.address, ":", port));
+      metrics->exposer_ =
+          std::make_unique<prometheus::Exposer>(absl::StrCat(options.address, ":", port));
       metrics->exposer_->RegisterCollectable(metrics->registry_);
       const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
       metrics->port_ = ports.empty() ? port : ports.front();
     }
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", options.address,
-                                               ":", options.port, ": ", e.what()));
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", options.address, ":",
+                                               options.port, ": ", e.what()));
   }
   return metrics;
 }
@@ -85,8 +85,7 @@ absl::Status TrainingMetrics::Push(const std::string& gateway, const std::string
     client.RegisterCollectable(registry_);
     const int code = client.Push();
     if (code < 200 || code >= 300) {
-      return absl::UnavailableError(
-          absl::StrCat("pushgateway ", gateway, " answered HTTP ", code));
+      return absl::UnavailableError(absl::StrCat("pushgateway ", gateway, " answered HTTP ", code));
     }
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("pushgateway ", gateway, ": ", e.what()));

@@ -35,8 +35,7 @@ class TrainingMetrics {
  public:
   // Unavailable if the port cannot be bound (prometheus-cpp's exception,
   // wrapped), InvalidArgument for a port outside [-1, 65535].
-  static absl::StatusOr<std::unique_ptr<TrainingMetrics>> Create(
-      TrainingMetricsOptions options);
+  static absl::StatusOr<std::unique_ptr<TrainingMetrics>> Create(TrainingMetricsOptions options);
   ~TrainingMetrics();
   TrainingMetrics(const TrainingMetrics&) = delete;
   TrainingMetrics& operator=(const TrainingMetrics&) = delete;

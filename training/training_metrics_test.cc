@@ -19,7 +19,6 @@ using ::skewfree_testing::IsOk;
 using ::skewfree_testing::StatusIs;
 using ::testing::HasSubstr;
 
-
 TEST(TrainingMetricsTest, ServesTheNamedMetrics) {
   auto metrics = TrainingMetrics::Create({"127.0.0.1", 0});
   ASSERT_THAT(metrics, IsOk());
@@ -62,10 +61,8 @@ TEST(TrainingMetricsTest, BusyPortIsUnavailable) {
 TEST(TrainingMetricsTest, PushToClosedGatewayIsUnavailable) {
   auto metrics = TrainingMetrics::Create({"127.0.0.1", -1});
   ASSERT_THAT(metrics, IsOk());
-  EXPECT_THAT((*metrics)->Push("127.0.0.1:1", "job"),
-              StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT((*metrics)->Push("nohostport", "job"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT((*metrics)->Push("127.0.0.1:1", "job"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT((*metrics)->Push("nohostport", "job"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

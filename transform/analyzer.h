@@ -45,7 +45,7 @@ class Analyzer {
     void Merge(const Moments& other);
   };
 
-  const FeatureLayout* layout_;  // Not owned; outlives this.
+  const FeatureLayout* layout_;   // Not owned; outlives this.
   std::vector<Moments> moments_;  // One per dense feature.
   int64_t rows_ = 0;
 };

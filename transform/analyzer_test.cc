@@ -22,8 +22,8 @@ std::vector<HumidityRow> RandomRows(int n, uint64_t seed) {
   std::uniform_real_distribution<float> beta(-5.0f, 5.0f);
   std::vector<HumidityRow> rows;
   for (int i = 0; i < n; ++i) {
-    rows.push_back({beta(random), beta(random) * 3.0f + 1.0f,
-                    static_cast<int64_t>(random() % 24), static_cast<int64_t>(random() % 7)});
+    rows.push_back({beta(random), beta(random) * 3.0f + 1.0f, static_cast<int64_t>(random() % 24),
+                    static_cast<int64_t>(random() % 7)});
   }
   return rows;
 }
@@ -31,7 +31,8 @@ std::vector<HumidityRow> RandomRows(int n, uint64_t seed) {
 TEST(AnalyzerTest, ComputesMinMaxMeanVariance) {
   const FeatureLayout layout = FeatureLayout::Create(HumiditySpec()).value();
   Analyzer analyzer(layout);
-  ASSERT_TRUE(analyzer.Update(ToColumns({{1, 10, 0, 0}, {3, 20, 1, 1}, {-4, 30, 2, 2}}).View()).ok());
+  ASSERT_TRUE(
+      analyzer.Update(ToColumns({{1, 10, 0, 0}, {3, 20, 1, 1}, {-4, 30, 2, 2}}).View()).ok());
   const v1::TransformState state = analyzer.Finish().value();
   EXPECT_EQ(state.rows(), 3);
   ASSERT_EQ(state.numeric_size(), 2);
@@ -68,8 +69,7 @@ TEST(AnalyzerTest, MergedShardsEqualOnePass) {
     EXPECT_EQ(a.numeric(i).min(), b.numeric(i).min());
     EXPECT_EQ(a.numeric(i).max(), b.numeric(i).max());
     EXPECT_NEAR(a.numeric(i).mean(), b.numeric(i).mean(), 1e-12);
-    EXPECT_NEAR(a.numeric(i).variance(), b.numeric(i).variance(),
-                1e-12 * a.numeric(i).variance());
+    EXPECT_NEAR(a.numeric(i).variance(), b.numeric(i).variance(), 1e-12 * a.numeric(i).variance());
   }
   // Transformers built from either state compute the same features.
   const Transformer ta = Transformer::Create(HumiditySpec(), a).value();
@@ -101,9 +101,9 @@ TEST(AnalyzerTest, BadBatchIsReportedAndNotAccumulated) {
   const FeatureLayout layout = FeatureLayout::Create(HumiditySpec()).value();
   Analyzer analyzer(layout);
   ASSERT_TRUE(analyzer.Update(ToColumns({{1, 2, 3, 4}}).View()).ok());
-  EXPECT_THAT(analyzer.Update(ToColumns({{100, 2, 3, 4}, {1, 2, 24, 4}}).View()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("column 'hour' row 1: value 24")));
+  EXPECT_THAT(
+      analyzer.Update(ToColumns({{100, 2, 3, 4}, {1, 2, 24, 4}}).View()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("column 'hour' row 1: value 24")));
   const v1::TransformState state = analyzer.Finish().value();
   EXPECT_EQ(state.rows(), 1);
   EXPECT_EQ(state.numeric(0).max(), 1);

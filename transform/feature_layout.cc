@@ -5,9 +5,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "common/status_macros.h"
 
 namespace skewfree::transform {
 namespace {
@@ -19,21 +19,20 @@ absl::Status CheckColumn(const v1::ColumnSpec& column, int index) {
   }
   if (column.has_numeric()) {
     if (column.numeric().normalizer() == v1::NORMALIZER_UNSPECIFIED) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": numeric column needs a normalizer (NORMALIZER_NONE for none)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": numeric column needs a normalizer (NORMALIZER_NONE for none)"));
     }
     return absl::OkStatus();
   }
   if (column.has_categorical()) {
     const int64_t buckets = column.categorical().num_buckets();
     if (buckets <= 0 || buckets > kMaxOneHotSize) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": num_buckets ", buckets, " must be in [1, ", kMaxOneHotSize, "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": num_buckets ", buckets, " must be in [1, ", kMaxOneHotSize, "]"));
     }
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, ": neither numeric nor categorical"));
+  return absl::InvalidArgumentError(absl::StrCat(where, ": neither numeric nor categorical"));
 }
 
 }  // namespace
@@ -70,8 +69,8 @@ absl::StatusOr<FeatureLayout> FeatureLayout::Create(const v1::FeatureSpec& spec)
   }
   for (const v1::CrossSpec& cross : spec.crosses()) {
     if (cross.name().empty() || !names.insert(cross.name()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cross name '", cross.name(), "' is empty or not unique"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cross name '", cross.name(), "' is empty or not unique"));
     }
     if (cross.columns_size() < 2) {
       return absl::InvalidArgumentError(
@@ -81,21 +80,21 @@ absl::StatusOr<FeatureLayout> FeatureLayout::Create(const v1::FeatureSpec& spec)
     for (const std::string& name : cross.columns()) {
       const std::optional<int> index = layout.ColumnIndex(name);
       if (!index || !spec.columns(*index).has_categorical()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "cross '", cross.name(), "': '", name, "' is not a categorical column"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("cross '", cross.name(), "': '", name, "' is not a categorical column"));
       }
       block.columns.push_back(*index);
       block.size *= spec.columns(*index).categorical().num_buckets();
       if (block.size > kMaxOneHotSize) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "cross '", cross.name(), "' has more than ", kMaxOneHotSize, " positions"));
+        return absl::InvalidArgumentError(absl::StrCat("cross '", cross.name(), "' has more than ",
+                                                       kMaxOneHotSize, " positions"));
       }
     }
     // Row-major: the first column varies slowest (weekday * 24 + hour).
     block.strides.assign(block.columns.size(), 1);
     for (int k = static_cast<int>(block.columns.size()) - 2; k >= 0; --k) {
-      block.strides[k] = block.strides[k + 1] *
-          spec.columns(block.columns[k + 1]).categorical().num_buckets();
+      block.strides[k] =
+          block.strides[k + 1] * spec.columns(block.columns[k + 1]).categorical().num_buckets();
     }
     offset += block.size;
     layout.blocks_.push_back(std::move(block));
@@ -138,9 +137,10 @@ absl::StatusOr<v1::FeatureSpec> ParseFeatureSpec(absl::string_view text) {
    public:
     explicit Collector(std::string* out) : out_(out) {}
     void AddError(int line, int column, const std::string& message) override {
-      absl::StrAppend(out_, out_->empty() ? "" : "; ", "line ", line + 1,
-                      " column ", column + 1, ": ", message);
+      absl::StrAppend(out_, out_->empty() ? "" : "; ", "line ", line + 1, " column ", column + 1,
+                      ": ", message);
     }
+
    private:
     std::string* out_;
   } collector(&errors);

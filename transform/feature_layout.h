@@ -48,9 +48,7 @@ class FeatureLayout {
   const std::vector<DenseFeature>& dense() const { return dense_; }
   const std::vector<OneHotBlock>& blocks() const { return blocks_; }
   bool is_numeric(int column) const { return spec_.columns(column).has_numeric(); }
-  const std::string& column_name(int column) const {
-    return spec_.columns(column).name();
-  }
+  const std::string& column_name(int column) const { return spec_.columns(column).name(); }
   const std::string& label() const { return spec_.label(); }
   // Index of the named input column in spec order, or nullopt.
   std::optional<int> ColumnIndex(absl::string_view name) const;

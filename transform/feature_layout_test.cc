@@ -38,9 +38,18 @@ TEST(FeatureLayoutTest, HumiditySpecHas170Features) {
 
 TEST(FeatureLayoutTest, CategoricalOneHotBlocksComeBeforeCrosses) {
   absl::StatusOr<v1::FeatureSpec> spec = ParseFeatureSpec(R"pb(
-    columns { name: "x" numeric { normalizer: NORMALIZER_Z_SCORE } }
-    columns { name: "a" categorical { num_buckets: 3 one_hot: true } }
-    columns { name: "b" categorical { num_buckets: 2 } }
+    columns {
+      name: "x"
+      numeric { normalizer: NORMALIZER_Z_SCORE }
+    }
+    columns {
+      name: "a"
+      categorical { num_buckets: 3 one_hot: true }
+    }
+    columns {
+      name: "b"
+      categorical { num_buckets: 2 }
+    }
     crosses { name: "ab" columns: "a" columns: "b" }
     label: "y"
   )pb");
@@ -74,8 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"columns { name: \"x\" categorical { num_buckets: 2 one_hot: true } } "
                 "columns { name: \"x\" categorical { num_buckets: 2 } } label: \"y\"",
                 "appears twice"},
-        BadSpec{"columns { name: \"x\" categorical { num_buckets: 2 one_hot: true } }",
-                "no label"},
+        BadSpec{"columns { name: \"x\" categorical { num_buckets: 2 one_hot: true } }", "no label"},
         BadSpec{"columns { name: \"x\" categorical { num_buckets: 2 one_hot: true } } "
                 "label: \"x\"",
                 "also an input"},

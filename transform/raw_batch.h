@@ -23,29 +23,27 @@ class ColumnView {
  public:
   ColumnView() = default;
   ColumnView(const void* data, ValueType type) : data_(data), type_(type) {}
-  explicit ColumnView(absl::Span<const float> v)
-      : ColumnView(v.data(), ValueType::kFloat32) {}
-  explicit ColumnView(absl::Span<const double> v)
-      : ColumnView(v.data(), ValueType::kFloat64) {}
-  explicit ColumnView(absl::Span<const int32_t> v)
-      : ColumnView(v.data(), ValueType::kInt32) {}
-  explicit ColumnView(absl::Span<const int64_t> v)
-      : ColumnView(v.data(), ValueType::kInt64) {}
+  explicit ColumnView(absl::Span<const float> v) : ColumnView(v.data(), ValueType::kFloat32) {}
+  explicit ColumnView(absl::Span<const double> v) : ColumnView(v.data(), ValueType::kFloat64) {}
+  explicit ColumnView(absl::Span<const int32_t> v) : ColumnView(v.data(), ValueType::kInt32) {}
+  explicit ColumnView(absl::Span<const int64_t> v) : ColumnView(v.data(), ValueType::kInt64) {}
 
   ValueType type() const { return type_; }
-  bool is_float() const {
-    return type_ == ValueType::kFloat32 || type_ == ValueType::kFloat64;
-  }
+  bool is_float() const { return type_ == ValueType::kFloat32 || type_ == ValueType::kFloat64; }
   bool empty() const { return data_ == nullptr; }
 
   // Numeric inputs are FP32 by contract: an FP64 value is rounded to float
   // first, so a value means the same in a CSV file and in any request.
   float GetFloat(size_t row) const {
     switch (type_) {
-      case ValueType::kFloat32: return Load<float>(row);
-      case ValueType::kFloat64: return static_cast<float>(Load<double>(row));
-      case ValueType::kInt32: return static_cast<float>(Load<int32_t>(row));
-      case ValueType::kInt64: return static_cast<float>(Load<int64_t>(row));
+      case ValueType::kFloat32:
+        return Load<float>(row);
+      case ValueType::kFloat64:
+        return static_cast<float>(Load<double>(row));
+      case ValueType::kInt32:
+        return static_cast<float>(Load<int32_t>(row));
+      case ValueType::kInt64:
+        return static_cast<float>(Load<int64_t>(row));
     }
     return 0.0f;
   }
@@ -59,8 +57,7 @@ class ColumnView {
   template <typename T>
   T Load(size_t row) const {
     T value;
-    std::memcpy(&value, static_cast<const char*>(data_) + row * sizeof(T),
-                sizeof(T));
+    std::memcpy(&value, static_cast<const char*>(data_) + row * sizeof(T), sizeof(T));
     return value;
   }
 

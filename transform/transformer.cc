@@ -13,29 +13,30 @@ namespace {
 
 const char* TypeName(ValueType type) {
   switch (type) {
-    case ValueType::kFloat32: return "FP32";
-    case ValueType::kFloat64: return "FP64";
-    case ValueType::kInt32: return "INT32";
-    case ValueType::kInt64: return "INT64";
+    case ValueType::kFloat32:
+      return "FP32";
+    case ValueType::kFloat64:
+      return "FP64";
+    case ValueType::kInt32:
+      return "INT32";
+    case ValueType::kInt64:
+      return "INT64";
   }
   return "?";
 }
 
-absl::Status BadValue(const FeatureLayout& layout, int column, size_t row,
-                      absl::string_view value, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "column '", layout.column_name(column), "' row ", row, ": value ", value,
-      " ", why));
+absl::Status BadValue(const FeatureLayout& layout, int column, size_t row, absl::string_view value,
+                      absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("column '", layout.column_name(column), "' row ",
+                                                 row, ": value ", value, " ", why));
 }
 
 }  // namespace
 
-absl::Status ValidateColumns(const FeatureLayout& layout,
-                             const RawBatchView& batch) {
+absl::Status ValidateColumns(const FeatureLayout& layout, const RawBatchView& batch) {
   if (static_cast<int>(batch.columns.size()) != layout.num_columns()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch has ", batch.columns.size(), " columns, spec has ",
-        layout.num_columns()));
+    return absl::InvalidArgumentError(absl::StrCat("batch has ", batch.columns.size(),
+                                                   " columns, spec has ", layout.num_columns()));
   }
   for (int c = 0; c < layout.num_columns(); ++c) {
     const ColumnView& view = batch.columns[c];
@@ -44,16 +45,16 @@ absl::Status ValidateColumns(const FeatureLayout& layout,
           absl::StrCat("column '", layout.column_name(c), "' is missing"));
     }
     if (!layout.is_numeric(c) && view.is_float()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "column '", layout.column_name(c), "' is categorical and needs INT32 or "
-          "INT64 values, not ", TypeName(view.type())));
+      return absl::InvalidArgumentError(absl::StrCat("column '", layout.column_name(c),
+                                                     "' is categorical and needs INT32 or "
+                                                     "INT64 values, not ",
+                                                     TypeName(view.type())));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status ValidateRow(const FeatureLayout& layout, const RawBatchView& batch,
-                         size_t row) {
+absl::Status ValidateRow(const FeatureLayout& layout, const RawBatchView& batch, size_t row) {
   for (int c = 0; c < layout.num_columns(); ++c) {
     const ColumnView& view = batch.columns[c];
     if (layout.is_numeric(c)) {
@@ -75,9 +76,9 @@ absl::StatusOr<Transformer> Transformer::Create(const v1::FeatureSpec& spec,
                                                 const v1::TransformState& state) {
   SKEWFREE_ASSIGN_OR_RETURN(FeatureLayout layout, FeatureLayout::Create(spec));
   if (state.numeric_size() != static_cast<int>(layout.dense().size())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "transform state has ", state.numeric_size(), " numeric columns, spec has ",
-        layout.dense().size()));
+    return absl::FailedPreconditionError(absl::StrCat("transform state has ", state.numeric_size(),
+                                                      " numeric columns, spec has ",
+                                                      layout.dense().size()));
   }
   std::vector<Scale> scales;
   for (size_t i = 0; i < layout.dense().size(); ++i) {
@@ -86,19 +87,17 @@ absl::StatusOr<Transformer> Transformer::Create(const v1::FeatureSpec& spec,
     const std::string& name = layout.column_name(feature.column);
     if (stats.column() != name) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "transform state column ", i, " is '", stats.column(), "', spec says '",
-          name, "'"));
+          "transform state column ", i, " is '", stats.column(), "', spec says '", name, "'"));
     }
     if (!std::isfinite(stats.min()) || !std::isfinite(stats.max()) ||
         !std::isfinite(stats.mean()) || !std::isfinite(stats.variance()) ||
         stats.min() > stats.max() || stats.variance() < 0 || stats.count() <= 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "transform state of '", name, "' is invalid: ", stats.ShortDebugString()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("transform state of '", name, "' is invalid: ", stats.ShortDebugString()));
     }
     switch (feature.normalizer) {
       case v1::NORMALIZER_SCALE_TO_0_1:
-        scales.push_back({stats.min(), stats.max() - stats.min(),
-                          stats.min() == stats.max()});
+        scales.push_back({stats.min(), stats.max() - stats.min(), stats.min() == stats.max()});
         break;
       case v1::NORMALIZER_Z_SCORE: {
         // Like tft.scale_to_z_score: a constant column is only centred.
@@ -150,8 +149,7 @@ void ForEachInt(const ColumnView& column, size_t begin, size_t end, Fn fn) {
 
 // True when every value of rows [begin, end) is valid. Branch-free per value,
 // so the common all-valid case costs one pass per column.
-bool AllValid(const FeatureLayout& layout, const RawBatchView& batch, size_t begin,
-              size_t end) {
+bool AllValid(const FeatureLayout& layout, const RawBatchView& batch, size_t begin, size_t end) {
   bool valid = true;
   for (int c = 0; c < layout.num_columns(); ++c) {
     if (layout.is_numeric(c)) {
@@ -170,8 +168,8 @@ bool AllValid(const FeatureLayout& layout, const RawBatchView& batch, size_t beg
 
 }  // namespace
 
-absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batch,
-                           size_t begin, size_t end) {
+absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batch, size_t begin,
+                           size_t end) {
   if (AllValid(layout, batch, begin, end)) return absl::OkStatus();
   // Report the first bad row in row order, with ValidateRow's message.
   for (size_t row = begin; row < end; ++row) {
@@ -180,8 +178,8 @@ absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batc
   return absl::OkStatus();
 }
 
-absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin,
-                                         size_t end, float* dense, int32_t* active) const {
+absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin, size_t end,
+                                         float* dense, int32_t* active) const {
   SKEWFREE_RETURN_IF_ERROR(ValidateRange(*layout_, batch, begin, end));
   const int nd = num_dense();
   const int na = num_active();
@@ -191,13 +189,13 @@ absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin
     float* out = dense + i - static_cast<ptrdiff_t>(begin) * nd;
     // Like tft.scale_to_0_1: values outside the trained range scale linearly;
     // a constant column maps to the middle of the range.
-    ForEachFloat(batch.columns[features[i].column], begin, end,
-                 [out, nd, scale](size_t r, float x) {
-                   out[r * nd] = scale.constant
-                       ? 0.5f
-                       : static_cast<float>((static_cast<double>(x) - scale.shift) /
-                                            scale.divisor);
-                 });
+    ForEachFloat(
+        batch.columns[features[i].column], begin, end, [out, nd, scale](size_t r, float x) {
+          out[r * nd] =
+              scale.constant
+                  ? 0.5f
+                  : static_cast<float>((static_cast<double>(x) - scale.shift) / scale.divisor);
+        });
   }
   const std::vector<FeatureLayout::OneHotBlock>& blocks = layout_->blocks();
   for (int b = 0; b < na; ++b) {
@@ -215,13 +213,12 @@ absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin
   return absl::OkStatus();
 }
 
-absl::Status Transformer::TransformRow(const RawBatchView& batch, size_t row,
-                                       float* dense, int32_t* active) const {
+absl::Status Transformer::TransformRow(const RawBatchView& batch, size_t row, float* dense,
+                                       int32_t* active) const {
   return TransformRange(batch, row, row + 1, dense, active);
 }
 
-absl::Status Transformer::TransformCompact(const RawBatchView& batch,
-                                           CompactBatch* out) const {
+absl::Status Transformer::TransformCompact(const RawBatchView& batch, CompactBatch* out) const {
   SKEWFREE_RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
   out->num_rows = batch.num_rows;
   out->num_dense = num_dense();
@@ -231,12 +228,11 @@ absl::Status Transformer::TransformCompact(const RawBatchView& batch,
   return TransformRange(batch, 0, batch.num_rows, out->dense.data(), out->active.data());
 }
 
-absl::Status Transformer::TransformDense(const RawBatchView& batch,
-                                         absl::Span<float> out) const {
+absl::Status Transformer::TransformDense(const RawBatchView& batch, absl::Span<float> out) const {
   const size_t width = static_cast<size_t>(num_features());
   if (out.size() != batch.num_rows * width) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dense output has ", out.size(), " floats, needs ", batch.num_rows * width));
+    return absl::InvalidArgumentError(
+        absl::StrCat("dense output has ", out.size(), " floats, needs ", batch.num_rows * width));
   }
   SKEWFREE_RETURN_IF_ERROR(ValidateColumns(*layout_, batch));
   std::fill(out.begin(), out.end(), 0.0f);

@@ -27,22 +27,18 @@ struct CompactBatch {
   std::vector<int32_t> active;  // num_rows x num_active, row-major.
 
   const float* dense_row(size_t row) const { return dense.data() + row * num_dense; }
-  const int32_t* active_row(size_t row) const {
-    return active.data() + row * num_active;
-  }
+  const int32_t* active_row(size_t row) const { return active.data() + row * num_active; }
 };
 
 // Checks that `batch` has one view of the right kind per spec column and that
 // every value is valid: numeric values finite, categorical values integers
 // inside their buckets. InvalidArgument names the column, row and value.
-absl::Status ValidateRow(const FeatureLayout& layout, const RawBatchView& batch,
-                         size_t row);
-absl::Status ValidateColumns(const FeatureLayout& layout,
-                             const RawBatchView& batch);
+absl::Status ValidateRow(const FeatureLayout& layout, const RawBatchView& batch, size_t row);
+absl::Status ValidateColumns(const FeatureLayout& layout, const RawBatchView& batch);
 // ValidateRow for rows [begin, end), column by column (cheap when every value
 // is valid); on error, the first bad row in row order, as ValidateRow says.
-absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batch,
-                           size_t begin, size_t end);
+absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batch, size_t begin,
+                           size_t end);
 
 // Applies a spec with saved state. Immutable; thread-safe.
 class Transformer {
@@ -74,25 +70,21 @@ class Transformer {
   // column (the type switch once per column), so large batches are cheap;
   // a bad value is reported for the first bad row in row order. The caller
   // has checked the columns with ValidateColumns.
-  absl::Status TransformRange(const RawBatchView& batch, size_t begin, size_t end,
-                              float* dense, int32_t* active) const;
+  absl::Status TransformRange(const RawBatchView& batch, size_t begin, size_t end, float* dense,
+                              int32_t* active) const;
   // TransformRange of the single row `row`.
   absl::Status TransformRow(const RawBatchView& batch, size_t row, float* dense,
                             int32_t* active) const;
   // All rows in compact form (resizes `out`). Stops at the first bad row.
-  absl::Status TransformCompact(const RawBatchView& batch,
-                                CompactBatch* out) const;
+  absl::Status TransformCompact(const RawBatchView& batch, CompactBatch* out) const;
   // All rows as a row-major float matrix of batch.num_rows x num_features();
   // `out` must have exactly that size. Built from TransformRow.
-  absl::Status TransformDense(const RawBatchView& batch,
-                              absl::Span<float> out) const;
+  absl::Status TransformDense(const RawBatchView& batch, absl::Span<float> out) const;
 
  private:
-  Transformer(std::shared_ptr<const FeatureLayout> layout,
-              v1::TransformState state, std::vector<Scale> scales)
-      : layout_(std::move(layout)),
-        state_(std::move(state)),
-        scales_(std::move(scales)) {}
+  Transformer(std::shared_ptr<const FeatureLayout> layout, v1::TransformState state,
+              std::vector<Scale> scales)
+      : layout_(std::move(layout)), state_(std::move(state)), scales_(std::move(scales)) {}
 
   // Constant after construction.
   std::shared_ptr<const FeatureLayout> layout_;

@@ -121,9 +121,9 @@ TEST(TransformerTest, ReportsTheFirstBadRowInRowOrder) {
   // A bad weekday in row 1 and a bad beta1 (an earlier column) in row 3.
   const RawColumns rows = ToColumns({{0, 0, 0, 0}, {0, 0, 0, 8}, {0, 0, 0, 0}, {kNaN, 0, 0, 0}});
   CompactBatch compact;
-  EXPECT_THAT(transformer.TransformCompact(rows.View(), &compact),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("column 'weekday' row 1: value 8")));
+  EXPECT_THAT(
+      transformer.TransformCompact(rows.View(), &compact),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("column 'weekday' row 1: value 8")));
   std::vector<float> dense(4 * 170);
   EXPECT_THAT(transformer.TransformDense(rows.View(), absl::MakeSpan(dense)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("row 1")));
@@ -160,9 +160,10 @@ TEST(TransformerTest, MissingOrMistypedColumnsAreNamed) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'hour' is missing")));
   const std::vector<float> float_hours = {3.0f};
   view.columns[2] = ColumnView(absl::MakeConstSpan(float_hours));
-  EXPECT_THAT(transformer.TransformCompact(view, &compact),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("'hour' is categorical and needs INT32 or INT64 values, not FP32")));
+  EXPECT_THAT(
+      transformer.TransformCompact(view, &compact),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("'hour' is categorical and needs INT32 or INT64 values, not FP32")));
   view.columns.pop_back();
   EXPECT_THAT(transformer.TransformCompact(view, &compact),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("3 columns, spec has 4")));
@@ -182,10 +183,17 @@ TEST(TransformerTest, ConstantColumnScalesToTheMiddle) {
 
 TEST(TransformerTest, ZScoreAndNone) {
   const v1::FeatureSpec spec = ParseFeatureSpec(R"pb(
-    columns { name: "z" numeric { normalizer: NORMALIZER_Z_SCORE } }
-    columns { name: "raw" numeric { normalizer: NORMALIZER_NONE } }
-    label: "y"
-  )pb").value();
+                                 columns {
+                                   name: "z"
+                                   numeric { normalizer: NORMALIZER_Z_SCORE }
+                                 }
+                                 columns {
+                                   name: "raw"
+                                   numeric { normalizer: NORMALIZER_NONE }
+                                 }
+                                 label: "y"
+                               )pb")
+                                   .value();
   v1::TransformState state;
   for (const char* name : {"z", "raw"}) {
     v1::NumericStats* stats = state.add_numeric();

@@ -20,9 +20,8 @@ absl::Status WriteText(const std::string& path, const std::string& text) {
 }
 
 // Sends `batch` in requests of at most `rows_per_request` rows.
-absl::StatusOr<Prediction> PredictInChunks(const PredictionClient& client,
-                                           const std::string& model, const Batch& batch,
-                                           int rows_per_request) {
+absl::StatusOr<Prediction> PredictInChunks(const PredictionClient& client, const std::string& model,
+                                           const Batch& batch, int rows_per_request) {
   Prediction all;
   const size_t step = static_cast<size_t>(std::max(1, rows_per_request));
   for (size_t first = 0; first < batch.num_rows(); first += step) {
@@ -37,7 +36,8 @@ absl::StatusOr<Prediction> PredictInChunks(const PredictionClient& client,
       }
       columns.push_back(std::move(part));
     }
-    SKEWFREE_ASSIGN_OR_RETURN(Prediction chunk, client.Predict(model, *Batch::FromColumns(columns)));
+    SKEWFREE_ASSIGN_OR_RETURN(Prediction chunk,
+                              client.Predict(model, *Batch::FromColumns(columns)));
     all.values.insert(all.values.end(), chunk.values.begin(), chunk.values.end());
     all.model_version = chunk.model_version;
   }
@@ -45,17 +45,19 @@ absl::StatusOr<Prediction> PredictInChunks(const PredictionClient& client,
 }
 
 absl::Status PredictCsv(const PredictionClient& client, const PredictCommand& command) {
-  SKEWFREE_ASSIGN_OR_RETURN(inference::ModelMetadataResponse metadata, client.ModelMetadata(command.model));
+  SKEWFREE_ASSIGN_OR_RETURN(inference::ModelMetadataResponse metadata,
+                            client.ModelMetadata(command.model));
   SKEWFREE_ASSIGN_OR_RETURN(std::vector<Column> inputs, InputColumns(metadata));
   SKEWFREE_ASSIGN_OR_RETURN(CsvTable table, ReadCsv(command.csv, std::move(inputs)));
-  SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction, PredictInChunks(client, command.model, table.batch, command.batch));
+  SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction,
+                            PredictInChunks(client, command.model, table.batch, command.batch));
   SKEWFREE_ASSIGN_OR_RETURN(std::string csv, CsvWithPredictions(table, prediction.values));
   if (command.out.empty()) {
     std::cout << csv;
     return absl::OkStatus();
   }
-  std::cerr << table.lines.size() << " rows predicted by version "
-            << prediction.model_version << " -> " << command.out << "\n";
+  std::cerr << table.lines.size() << " rows predicted by version " << prediction.model_version
+            << " -> " << command.out << "\n";
   return WriteText(command.out, csv);
 }
 
@@ -78,16 +80,15 @@ absl::Status RunPredict(const PredictionClient& client, const PredictCommand& co
                    {"weekday", *command.weekday}};
   SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction, client.Predict(command.model, {row}));
   std::cout << absl::StrFormat("%s = %.9g (model %s version %s)\n", command.model,
-                               prediction.values[0], command.model,
-                               prediction.model_version);
+                               prediction.values[0], command.model, prediction.model_version);
   return absl::OkStatus();
 }
 
 absl::Status RunHealth(const PredictionClient& client, const std::string& model) {
   SKEWFREE_ASSIGN_OR_RETURN(bool live, client.ServerLive());
   SKEWFREE_ASSIGN_OR_RETURN(bool ready, client.ServerReady());
-  std::cout << "live: " << (live ? "true" : "false") << "\nready: "
-            << (ready ? "true" : "false") << "\n";
+  std::cout << "live: " << (live ? "true" : "false") << "\nready: " << (ready ? "true" : "false")
+            << "\n";
   bool all_serving = live && ready;
   std::vector<std::string> services = {""};
   if (!model.empty()) services.push_back(model);
@@ -126,7 +127,8 @@ absl::Status RunHeatmap(const PredictionClient& client, const HeatmapCommand& co
         absl::StrCat("--grid must be in [1, 100], got ", command.grid));
   }
   const Batch batch = HeatmapBatch(command.grid, -5.0f, 5.0f);
-  SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction, PredictInChunks(client, command.model, batch, 8192));
+  SKEWFREE_ASSIGN_OR_RETURN(Prediction prediction,
+                            PredictInChunks(client, command.model, batch, 8192));
   SKEWFREE_ASSIGN_OR_RETURN(Heatmap heatmap, AverageCells(prediction.values, command.grid));
   std::cout << "mean predicted " << command.model << " by weekday x hour (version "
             << prediction.model_version << ", " << command.grid * command.grid
@@ -134,14 +136,14 @@ absl::Status RunHeatmap(const PredictionClient& client, const HeatmapCommand& co
             << HeatmapTable(heatmap);
   if (command.svg.empty()) return absl::OkStatus();
   return WriteText(command.svg,
-                   HeatmapSvg(heatmap, absl::StrCat("Mean predicted ", command.model,
-                                                     ", version ", prediction.model_version)));
+                   HeatmapSvg(heatmap, absl::StrCat("Mean predicted ", command.model, ", version ",
+                                                    prediction.model_version)));
 }
 
 absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command) {
   if (command.batch < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--batch must be at least 1, got ",
-                                                   command.batch));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--batch must be at least 1, got ", command.batch));
   }
   if (command.channels < 1) {
     return absl::InvalidArgumentError(
@@ -152,17 +154,15 @@ absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command
     SKEWFREE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> c, CreateChannel(channel, i));
     channels.push_back(std::move(c));
   }
-  const inference::ModelInferRequest request =
-      BuildInferRequest(command.model, command.model_version,
-                        RandomHumidityBatch(command.batch, 42),
-                        command.raw ? Encoding::kRaw : Encoding::kTyped);
+  const inference::ModelInferRequest request = BuildInferRequest(
+      command.model, command.model_version, RandomHumidityBatch(command.batch, 42),
+      command.raw ? Encoding::kRaw : Encoding::kTyped);
   SKEWFREE_ASSIGN_OR_RETURN(LoadResult result, RunLoad(channels, request, command.load));
   std::cout << FormatLoadResult(result) << std::flush;
   if (result.failed_calls > 0) {
-    return absl::AbortedError(absl::StrCat(result.failed_calls, " calls failed, first: ",
-                                           result.first_errors.empty()
-                                               ? std::string("?")
-                                               : result.first_errors[0]));
+    return absl::AbortedError(
+        absl::StrCat(result.failed_calls, " calls failed, first: ",
+                     result.first_errors.empty() ? std::string("?") : result.first_errors[0]));
   }
   if (result.ok_calls == 0) return absl::UnavailableError("no call completed");
   return absl::OkStatus();

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "client/tools/load_generator.h"
 #include "client/prediction_client.h"
+#include "client/tools/load_generator.h"
 
 namespace skewfree::client {
 
@@ -44,9 +44,9 @@ struct BenchCommand {
   std::string model = "humidity";
   std::string model_version;
   LoadOptions load;
-  int batch = 1;       // Rows per request.
-  bool raw = false;    // raw_input_contents instead of typed contents.
-  int channels = 1;    // Separate TCP connections.
+  int batch = 1;     // Rows per request.
+  bool raw = false;  // raw_input_contents instead of typed contents.
+  int channels = 1;  // Separate TCP connections.
 };
 // Prints the figures; Unavailable/DeadlineExceeded/... as the first error if
 // any call failed.

@@ -36,16 +36,14 @@ absl::Status AppendValue(absl::string_view text, Column& column, const std::stri
       return absl::OkStatus();
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(where, ": column '", column.name, "' value '",
-                                                 text, "' is not ",
-                                                 column.type == DataType::kFp32 ? "a number"
-                                                                                : "an integer"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ": column '", column.name, "' value '", text, "' is not ",
+                   column.type == DataType::kFp32 ? "a number" : "an integer"));
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<Column>> InputColumns(
-    const inference::ModelMetadataResponse& metadata) {
+absl::StatusOr<std::vector<Column>> InputColumns(const inference::ModelMetadataResponse& metadata) {
   std::vector<Column> columns;
   for (const auto& input : metadata.inputs()) {
     SKEWFREE_ASSIGN_OR_RETURN(DataType type, ParseDataType(input.datatype(), input.name()));
@@ -76,8 +74,8 @@ absl::StatusOr<CsvTable> ReadCsv(const std::string& path, std::vector<Column> in
       if (absl::StripAsciiWhitespace(names[i]) == inputs[c].name) position[c] = i;
     }
     if (position[c] < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":1: header lacks the input column '",
-                                                     inputs[c].name, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":1: header lacks the input column '", inputs[c].name, "'"));
     }
   }
   std::string line;
@@ -87,8 +85,8 @@ absl::StatusOr<CsvTable> ReadCsv(const std::string& path, std::vector<Column> in
     const std::vector<absl::string_view> fields = absl::StrSplit(line, ',');
     const std::string where = absl::StrCat(path, ":", line_number);
     if (fields.size() != names.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": ", fields.size(),
-                                                     " fields, the header has ", names.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", fields.size(), " fields, the header has ", names.size()));
     }
     for (size_t c = 0; c < inputs.size(); ++c) {
       if (absl::Status s = AppendValue(fields[position[c]], inputs[c], where); !s.ok()) return s;
@@ -102,8 +100,8 @@ absl::StatusOr<CsvTable> ReadCsv(const std::string& path, std::vector<Column> in
 absl::StatusOr<std::string> CsvWithPredictions(const CsvTable& table,
                                                absl::Span<const float> predictions) {
   if (predictions.size() != table.lines.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(predictions.size(), " predictions for ",
-                                                   table.lines.size(), " lines"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(predictions.size(), " predictions for ", table.lines.size(), " lines"));
   }
   std::string out = absl::StrCat(table.header, ",prediction\n");
   for (size_t i = 0; i < predictions.size(); ++i) {

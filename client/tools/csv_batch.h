@@ -21,8 +21,7 @@ struct CsvTable {
 };
 
 // The model's inputs named in ModelMetadata, as empty typed columns.
-absl::StatusOr<std::vector<Column>> InputColumns(
-    const inference::ModelMetadataResponse& metadata);
+absl::StatusOr<std::vector<Column>> InputColumns(const inference::ModelMetadataResponse& metadata);
 
 // Parses `path` (header line, comma separated, no quoting). InvalidArgument
 // names file:line, column and value for a missing column or bad value.

@@ -43,8 +43,7 @@ TEST(CsvBatchTest, PicksInputsByNameAndKeepsOtherColumns) {
   const float predictions[] = {0.1f, 2.0f};
   absl::StatusOr<std::string> out = CsvWithPredictions(*table, predictions);
   ASSERT_THAT(out, IsOk());
-  EXPECT_EQ(*out,
-            "hour,label,beta1,prediction\n3,x,1.5,0.100000001\n23,y,-2,2\n");
+  EXPECT_EQ(*out, "hour,label,beta1,prediction\n3,x,1.5,0.100000001\n23,y,-2,2\n");
 }
 
 TEST(CsvBatchTest, AcceptsCrlfLines) {
@@ -59,8 +58,9 @@ TEST(CsvBatchTest, AcceptsCrlfLines) {
 TEST(CsvBatchTest, ErrorsNameFileLineColumnAndValue) {
   skewfree_testing::TempDir dir;
   const auto inputs = *InputColumns(Metadata());
-  EXPECT_THAT(ReadCsv(WriteCsv(dir, "beta1\n1\n"), inputs),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lacks the input column 'hour'")));
+  EXPECT_THAT(
+      ReadCsv(WriteCsv(dir, "beta1\n1\n"), inputs),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lacks the input column 'hour'")));
   EXPECT_THAT(ReadCsv(WriteCsv(dir, "beta1,hour\n1,2\n1,2.5\n"), inputs),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("rows.csv:3: column 'hour' value '2.5' is not an integer")));
@@ -72,8 +72,8 @@ TEST(CsvBatchTest, ErrorsNameFileLineColumnAndValue) {
 TEST(CsvBatchTest, UnsupportedDatatypeIsNamed) {
   inference::ModelMetadataResponse metadata = Metadata();
   metadata.mutable_inputs(0)->set_datatype("BYTES");
-  EXPECT_THAT(InputColumns(metadata),
-              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("'beta1' has datatype 'BYTES'")));
+  EXPECT_THAT(InputColumns(metadata), StatusIs(absl::StatusCode::kUnimplemented,
+                                               HasSubstr("'beta1' has datatype 'BYTES'")));
 }
 
 TEST(HeatmapTest, AveragesEachCellOverTheBetaGrid) {
@@ -82,13 +82,13 @@ TEST(HeatmapTest, AveragesEachCellOverTheBetaGrid) {
   // Cell (weekday 1, hour 2) owns rows [(24 + 2) * 4, +4).
   EXPECT_EQ(batch.columns()[3].ints[26 * 4], 1);
   EXPECT_EQ(batch.columns()[2].ints[26 * 4], 2);
-  EXPECT_THAT(std::vector<float>(batch.columns()[0].floats.begin(),
-                                 batch.columns()[0].floats.begin() + 4),
-              ElementsAre(-2.5f, -2.5f, 2.5f, 2.5f));
+  EXPECT_THAT(
+      std::vector<float>(batch.columns()[0].floats.begin(), batch.columns()[0].floats.begin() + 4),
+      ElementsAre(-2.5f, -2.5f, 2.5f, 2.5f));
   std::vector<float> predictions(batch.num_rows());
   for (size_t i = 0; i < predictions.size(); ++i) {
-    predictions[i] = static_cast<float>(batch.columns()[3].ints[i] * 100 +
-                                        batch.columns()[2].ints[i]) + (i % 4);
+    predictions[i] =
+        static_cast<float>(batch.columns()[3].ints[i] * 100 + batch.columns()[2].ints[i]) + (i % 4);
   }
   absl::StatusOr<Heatmap> heatmap = AverageCells(predictions, 2);
   ASSERT_THAT(heatmap, IsOk());

@@ -58,9 +58,8 @@ Batch HeatmapBatch(int grid, float low, float high) {
 absl::StatusOr<Heatmap> AverageCells(absl::Span<const float> predictions, int grid) {
   const size_t per_cell = static_cast<size_t>(grid) * grid;
   if (grid < 1 || predictions.size() != per_cell * kWeekdays * kHours) {
-    return absl::InvalidArgumentError(absl::StrCat(predictions.size(),
-                                                   " predictions do not fill a heatmap of grid ",
-                                                   grid));
+    return absl::InvalidArgumentError(
+        absl::StrCat(predictions.size(), " predictions do not fill a heatmap of grid ", grid));
   }
   Heatmap heatmap;
   for (int w = 0; w < kWeekdays; ++w) {
@@ -104,12 +103,11 @@ std::string HeatmapSvg(const Heatmap& heatmap, const std::string& title) {
     absl::StrAppendFormat(&svg, "<text x=\"10\" y=\"%d\">%s</text>\n", y + kCell / 2 + 4,
                           kDayNames[w]);
     for (int h = 0; h < kHours; ++h) {
-      absl::StrAppendFormat(
-          &svg,
-          "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
-          "<title>%s %02d:00 %.3f</title></rect>\n",
-          kLeft + kCell * h, y, kCell, kCell, Colour((heatmap[w][h] - low) / span),
-          kDayNames[w], h, heatmap[w][h]);
+      absl::StrAppendFormat(&svg,
+                            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
+                            "<title>%s %02d:00 %.3f</title></rect>\n",
+                            kLeft + kCell * h, y, kCell, kCell,
+                            Colour((heatmap[w][h] - low) / span), kDayNames[w], h, heatmap[w][h]);
     }
   }
   svg += "</svg>\n";

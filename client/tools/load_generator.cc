@@ -14,8 +14,8 @@
 #include "client/status_util.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/byte_buffer.h"
 
 namespace skewfree::client {
 namespace {
@@ -40,7 +40,9 @@ int64_t AnswerRows(const inference::ModelInferResponse& response) {
 class Run {
  public:
   Run(grpc::ByteBuffer request, int64_t rows, const LoadOptions& options)
-      : request_(std::move(request)), rows_(rows), options_(options),
+      : request_(std::move(request)),
+        rows_(rows),
+        options_(options),
         end_(absl::Now() + options.duration) {}
 
   const grpc::ByteBuffer& request() const { return request_; }
@@ -154,9 +156,7 @@ double LoadResult::Qps() const {
   return seconds > 0 ? static_cast<double>(ok_calls) / seconds : 0.0;
 }
 
-double LoadResult::RowsPerSecond() const {
-  return Qps() * static_cast<double>(rows_per_request);
-}
+double LoadResult::RowsPerSecond() const { return Qps() * static_cast<double>(rows_per_request); }
 
 absl::Duration LoadResult::Percentile(double q) const {
   if (latencies_ns.empty()) return absl::ZeroDuration();

@@ -36,8 +36,8 @@ struct LoadResult {
   int64_t failed_calls = 0;
   int64_t rows_per_request = 0;
   absl::Duration elapsed;
-  std::vector<int64_t> latencies_ns;      // Sorted, successful calls only.
-  std::vector<std::string> first_errors;  // "CODE: message".
+  std::vector<int64_t> latencies_ns;                // Sorted, successful calls only.
+  std::vector<std::string> first_errors;            // "CODE: message".
   std::map<std::string, int64_t> calls_by_version;  // model_version -> calls.
 
   double Qps() const;

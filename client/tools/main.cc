@@ -11,11 +11,11 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/prediction_client.h"
 #include "client/tools/cli.h"
 #include "common/dashed_flags.h"
 #include "common/flag_usage.h"
 #include "common/status_macros.h"
-#include "client/prediction_client.h"
 
 ABSL_FLAG(std::string, target, "localhost:8001", "host:port of the server");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA certificate of the server; enables TLS");

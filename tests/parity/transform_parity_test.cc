@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/file_util.h"
 #include "gtest/gtest.h"
 #include "model/bundle.h"
-#include "common/file_util.h"
 #include "tests/humidity_rows.h"
 #include "tests/temp_dir.h"
 #include "training/input/input_pipeline.h"
@@ -39,16 +39,16 @@ std::vector<HumidityRow> RandomRows(size_t n) {
 std::string WriteCsv(const TempDir& dir, const std::vector<HumidityRow>& rows) {
   std::string csv = "weekday,humidity,beta2,hour,beta1\n";
   for (const HumidityRow& row : rows) {
-    absl::StrAppendFormat(&csv, "%d,%.3f,%.9g,%d,%.9g\n", row.weekday, 42.0, row.beta2,
-                          row.hour, row.beta1);
+    absl::StrAppendFormat(&csv, "%d,%.3f,%.9g,%d,%.9g\n", row.weekday, 42.0, row.beta2, row.hour,
+                          row.beta1);
   }
   const std::string path = dir.Join("rows.csv");
   EXPECT_TRUE(common::WriteFileAtomically(path, csv).ok());
   return path;
 }
 
-std::vector<float> TrainingPathPredictions(const model::Bundle& bundle,
-                                           const std::string& path, size_t expected_rows) {
+std::vector<float> TrainingPathPredictions(const model::Bundle& bundle, const std::string& path,
+                                           size_t expected_rows) {
   training::InputOptions options;
   options.patterns = path;
   options.batch_size = 97;

@@ -15,13 +15,13 @@
 namespace skewfree_testing {
 namespace {
 
+using inference::ModelInferRequest;
 using skewfree::client::Batch;
 using skewfree::client::BuildInferRequest;
 using skewfree::client::Column;
 using skewfree::client::DataType;
 using skewfree::client::Encoding;
 using ::testing::HasSubstr;
-using inference::ModelInferRequest;
 
 Batch Rows(float beta1 = 1.0f, int64_t hour = 16, int64_t weekday = 5) {
   return *Batch::FromColumns({{"beta1", DataType::kFp32, {0.5f, beta1}, {}},
@@ -75,14 +75,18 @@ TEST_F(BadInputTest, MissingUnknownAndMistypedInputsAreNamed) {
   extra->set_name("colour");
   ExpectInvalid(unknown, "colour");
 
-  ModelInferRequest int_beta = Typed(*Batch::FromColumns(
-      {{"beta1", DataType::kInt64, {}, {1, 2}}, {"beta2", DataType::kFp32, {1, 2}, {}},
-       {"hour", DataType::kInt64, {}, {1, 2}}, {"weekday", DataType::kInt64, {}, {1, 2}}}));
+  ModelInferRequest int_beta =
+      Typed(*Batch::FromColumns({{"beta1", DataType::kInt64, {}, {1, 2}},
+                                 {"beta2", DataType::kFp32, {1, 2}, {}},
+                                 {"hour", DataType::kInt64, {}, {1, 2}},
+                                 {"weekday", DataType::kInt64, {}, {1, 2}}}));
   ExpectInvalid(int_beta, "beta1");
 
-  ModelInferRequest float_hour = Typed(*Batch::FromColumns(
-      {{"beta1", DataType::kFp32, {1, 2}, {}}, {"beta2", DataType::kFp32, {1, 2}, {}},
-       {"hour", DataType::kFp32, {1, 2}, {}}, {"weekday", DataType::kInt64, {}, {1, 2}}}));
+  ModelInferRequest float_hour =
+      Typed(*Batch::FromColumns({{"beta1", DataType::kFp32, {1, 2}, {}},
+                                 {"beta2", DataType::kFp32, {1, 2}, {}},
+                                 {"hour", DataType::kFp32, {1, 2}, {}},
+                                 {"weekday", DataType::kInt64, {}, {1, 2}}}));
   ExpectInvalid(float_hour, "hour");
 
   ModelInferRequest bytes = Typed();
@@ -110,9 +114,10 @@ TEST_F(BadInputTest, ShapesAndLengthsMustAgree) {
   *both.mutable_inputs(0)->mutable_contents() = Typed().inputs(0).contents();
   EXPECT_THAT(client_->Infer(both), StatusIs(absl::StatusCode::kInvalidArgument));
 
-  ModelInferRequest empty = Typed(*Batch::FromColumns(
-      {{"beta1", DataType::kFp32, {}, {}}, {"beta2", DataType::kFp32, {}, {}},
-       {"hour", DataType::kInt64, {}, {}}, {"weekday", DataType::kInt64, {}, {}}}));
+  ModelInferRequest empty = Typed(*Batch::FromColumns({{"beta1", DataType::kFp32, {}, {}},
+                                                       {"beta2", DataType::kFp32, {}, {}},
+                                                       {"hour", DataType::kInt64, {}, {}},
+                                                       {"weekday", DataType::kInt64, {}, {}}}));
   EXPECT_THAT(client_->Infer(empty), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
@@ -128,8 +133,10 @@ TEST_F(BadInputTest, BadValuesNameInputAndRow) {
 TEST_F(BadInputTest, TooManyRowsIsRefused) {
   std::vector<Column> columns = Rows().columns();
   for (Column& c : columns) {
-    if (c.type == DataType::kFp32) c.floats.resize(1001, 1.0f);
-    else c.ints.resize(1001, 1);
+    if (c.type == DataType::kFp32)
+      c.floats.resize(1001, 1.0f);
+    else
+      c.ints.resize(1001, 1);
   }
   const absl::Status status = client_->Infer(Typed(*Batch::FromColumns(columns))).status();
   EXPECT_TRUE(status.code() == absl::StatusCode::kResourceExhausted ||
@@ -173,14 +180,17 @@ TEST_F(BadInputTest, RefusedCallsAreCountedByCode) {
   EXPECT_GE(MetricValue(*metrics, "skewfree_requests_total",
                         {"model=\"humidity\"", "code=\"INVALID_ARGUMENT\""}),
             1);
-  EXPECT_GE(MetricValue(*metrics, "skewfree_requests_total",
-                        {"model=\"humidity\"", "code=\"OK\""}),
+  EXPECT_GE(MetricValue(*metrics, "skewfree_requests_total", {"model=\"humidity\"", "code=\"OK\""}),
             1);
   EXPECT_GE(MetricValue(*metrics, "skewfree_inference_rows_total", {"model=\"humidity\""}), 2);
   EXPECT_EQ(MetricValue(*metrics, "skewfree_model_loaded_version", {"model=\"humidity\""}), 1);
 }
 
-TEST(NotLoadedTest, ModelWithoutVersionIsUnavailable) {
+// A folder that never held a version (lost+found, or a model whose first
+// version is still being trained) is not a model: NOT_FOUND, and ServerReady
+// stays true. (A model listed with --model and no version is UNAVAILABLE:
+// server/inference_service_test.cc.)
+TEST(NotLoadedTest, FolderWithoutVersionsIsNotAModel) {
   TempDir dir;
   ASSERT_TRUE(PublishVersion(dir.Join("repo/humidity"), 1).ok());
   std::filesystem::create_directories(dir.Join("repo/later"));
@@ -191,7 +201,10 @@ TEST(NotLoadedTest, ModelWithoutVersionIsUnavailable) {
       << server->process->Describe();
   ModelInferRequest later = Typed();
   later.set_model_name("later");
-  EXPECT_THAT(client->Infer(later), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("later")));
+  EXPECT_THAT(client->Infer(later), StatusIs(absl::StatusCode::kNotFound, HasSubstr("later")));
+  absl::StatusOr<bool> ready = client->ServerReady();
+  ASSERT_THAT(ready, IsOk());
+  EXPECT_TRUE(*ready);
   EXPECT_THAT(client->Infer(Typed()), IsOk());
 }
 

@@ -27,18 +27,18 @@ TEST_F(ClientCliTest, PredictOneRowFromFlags) {
       {"predict", "--beta1", "1.234", "--beta2", "1.234", "--weekday", "5", "--hour", "16"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   absl::StatusOr<skewfree::client::Prediction> p = client_->Predict(
-      "humidity", {{{"beta1", 1.234f}, {"beta2", 1.234f}, {"hour", int64_t{16}},
-                    {"weekday", int64_t{5}}}});
+      "humidity",
+      {{{"beta1", 1.234f}, {"beta2", 1.234f}, {"hour", int64_t{16}}, {"weekday", int64_t{5}}}});
   ASSERT_THAT(p, IsOk());
   EXPECT_EQ(r.out, absl::StrFormat("humidity = %.9g (model humidity version 2)\n", p->values[0]));
-  const CommandResult raw = RunClient({"predict", "--raw", "--beta1", "1.234", "--beta2",
-                                       "1.234", "--weekday", "5", "--hour", "16"});
+  const CommandResult raw = RunClient({"predict", "--raw", "--beta1", "1.234", "--beta2", "1.234",
+                                       "--weekday", "5", "--hour", "16"});
   EXPECT_EQ(raw.out, r.out);
 }
 
 TEST_F(ClientCliTest, ServerErrorsAndBadFlagsExitNonZeroWithAMessage) {
-  const CommandResult hour = RunClient(
-      {"predict", "--beta1", "1", "--beta2", "1", "--weekday", "5", "--hour", "24"});
+  const CommandResult hour =
+      RunClient({"predict", "--beta1", "1", "--beta2", "1", "--weekday", "5", "--hour", "24"});
   EXPECT_EQ(hour.exit_code, 1);
   EXPECT_THAT(hour.err, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(hour.err, HasSubstr("hour"));
@@ -97,8 +97,8 @@ TEST_F(ClientCliTest, PredictCsvAppendsAPredictionColumn) {
 }
 
 TEST_F(ClientCliTest, BenchReportsFiguresAndFailsOnErrors) {
-  const CommandResult ok = RunClient(
-      {"bench", "--requests", "300", "--concurrency", "4", "--batch", "5", "--raw"});
+  const CommandResult ok =
+      RunClient({"bench", "--requests", "300", "--concurrency", "4", "--batch", "5", "--raw"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("calls: 300 ok, 0 failed"));
   EXPECT_THAT(ok.out, HasSubstr("rows/s:"));

@@ -31,10 +31,11 @@ TEST_F(ServingTest, SigtermDrainsInFlightCallsAndExitsZero) {
     rows[i] = {static_cast<float>(i % 10) - 4.5f, 1.0f, static_cast<int64_t>(i % 24),
                static_cast<int64_t>(i % 7)};
   }
-  std::vector<skewfree::client::Column> columns = {{"beta1", skewfree::client::DataType::kFp32, {}, {}},
-                                         {"beta2", skewfree::client::DataType::kFp32, {}, {}},
-                                         {"hour", skewfree::client::DataType::kInt64, {}, {}},
-                                         {"weekday", skewfree::client::DataType::kInt64, {}, {}}};
+  std::vector<skewfree::client::Column> columns = {
+      {"beta1", skewfree::client::DataType::kFp32, {}, {}},
+      {"beta2", skewfree::client::DataType::kFp32, {}, {}},
+      {"hour", skewfree::client::DataType::kInt64, {}, {}},
+      {"weekday", skewfree::client::DataType::kInt64, {}, {}}};
   for (const HumidityRow& r : rows) {
     columns[0].floats.push_back(r.beta1);
     columns[1].floats.push_back(r.beta2);

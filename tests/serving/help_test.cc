@@ -36,14 +36,15 @@ TEST_P(HelpTest, ListsTheBinarysOwnFlagsWithDefaults) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllBinaries, HelpTest,
-    ::testing::Values(
-        HelpCase{"skewfree-server",
-                 {"--model_repository", "--metrics_port", "default: 8002;", "--drain_timeout",
-                  "default: 30s;"}},
-        HelpCase{"skewfree-client", {"--target", "default: \"localhost:8001\";", "--timeout"}},
-        HelpCase{"skewfree-train", {"--train", "--optimizer", "default: \"adam\";",
-                                    "--metrics_port", "default: 8003;"}},
-        HelpCase{"skewfree-simulate", {"--rows", "default: 20000;", "--gzip"}}),
+    ::testing::Values(HelpCase{"skewfree-server",
+                               {"--model_repository", "--metrics_port", "default: 8002;",
+                                "--drain_timeout", "default: 30s;"}},
+                      HelpCase{"skewfree-client",
+                               {"--target", "default: \"localhost:8001\";", "--timeout"}},
+                      HelpCase{"skewfree-train",
+                               {"--train", "--optimizer", "default: \"adam\";", "--metrics_port",
+                                "default: 8003;"}},
+                      HelpCase{"skewfree-simulate", {"--rows", "default: 20000;", "--gzip"}}),
     [](const ::testing::TestParamInfo<HelpCase>& info) {
       std::string name = info.param.binary;
       for (char& ch : name) {

@@ -12,17 +12,16 @@ namespace {
 TEST_F(ServingTest, PythonClientGetsTheBundlesPredictions) {
   ASSERT_THAT(PublishVersion(model_dir(), 3), IsOk());
   StartReady();
-  const CommandResult python =
-      RunToEnd({"/usr/bin/python3", SKEWFREE_PYTHON_CLIENT, SKEWFREE_PYTHON_STUBS,
-                server_.target()},
-               Log("python"));
+  const CommandResult python = RunToEnd(
+      {"/usr/bin/python3", SKEWFREE_PYTHON_CLIENT, SKEWFREE_PYTHON_STUBS, server_.target()},
+      Log("python"));
   ASSERT_EQ(python.exit_code, 0) << python.out << python.err;
 
   absl::StatusOr<std::shared_ptr<const skewfree::model::Bundle>> bundle =
       skewfree::model::Bundle::Load(model_dir() + "/3");
   ASSERT_THAT(bundle, IsOk());
-  const skewfree::transform::RawColumns rows = ToColumns(
-      {{1.234f, 1.234f, 16, 5}, {-3.5f, 2.25f, 0, 0}, {4.9f, -4.9f, 23, 6}});
+  const skewfree::transform::RawColumns rows =
+      ToColumns({{1.234f, 1.234f, 16, 5}, {-3.5f, 2.25f, 0, 0}, {4.9f, -4.9f, 23, 6}});
   std::vector<float> expected(3);
   ASSERT_THAT((*bundle)->Predict(rows.View(), absl::MakeSpan(expected)), IsOk());
   std::string want;

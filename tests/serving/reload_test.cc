@@ -27,7 +27,8 @@ class ReloadTest : public ServingTest {
   void PublishCorrupt(int64_t version) {
     const std::string staging = dir_.Join("staging/humidity");
     ASSERT_THAT(PublishVersion(staging, version), IsOk());
-    const std::string bundle = absl::StrCat(staging, "/", version, "/", skewfree::model::kBundleFile);
+    const std::string bundle =
+        absl::StrCat(staging, "/", version, "/", skewfree::model::kBundleFile);
     std::fstream file(bundle, std::ios::in | std::ios::out | std::ios::binary);
     file.seekp(10);
     file.write("\xff\xfe\xfd\xfc", 4);
@@ -47,9 +48,9 @@ TEST_F(ReloadTest, NewVersionsUnderLoadWithoutFailedCalls) {
   ASSERT_THAT(bench.status(), IsOk());
   auto serving = [&](const std::string& version) {
     return WaitUntil([&] {
-      absl::StatusOr<skewfree::client::Prediction> p =
-          client_->Predict("humidity", {{{"beta1", 1.0f}, {"beta2", 1.0f},
-                                         {"hour", int64_t{1}}, {"weekday", int64_t{1}}}});
+      absl::StatusOr<skewfree::client::Prediction> p = client_->Predict(
+          "humidity",
+          {{{"beta1", 1.0f}, {"beta2", 1.0f}, {"hour", int64_t{1}}, {"weekday", int64_t{1}}}});
       return p.ok() && p->model_version == version;
     });
   };
@@ -82,9 +83,9 @@ TEST_F(ReloadTest, CorruptNewestVersionKeepsTheCurrentOneServing) {
   StartReady();
   PublishCorrupt(2);
   EXPECT_TRUE(WaitUntil([&] { return FailedLoads() >= 1; })) << server_.process->Describe();
-  absl::StatusOr<skewfree::client::Prediction> p =
-      client_->Predict("humidity", {{{"beta1", 1.0f}, {"beta2", 1.0f}, {"hour", int64_t{1}},
-                                     {"weekday", int64_t{1}}}});
+  absl::StatusOr<skewfree::client::Prediction> p = client_->Predict(
+      "humidity",
+      {{{"beta1", 1.0f}, {"beta2", 1.0f}, {"hour", int64_t{1}}, {"weekday", int64_t{1}}}});
   ASSERT_THAT(p, IsOk());
   EXPECT_EQ(p->model_version, "1");
 }

@@ -23,8 +23,8 @@
 #include "client/prediction_client.h"
 #include "gtest/gtest.h"
 #include "model/bundle.h"
-#include "tests/humidity_rows.h"
 #include "tests/http_get.h"
+#include "tests/humidity_rows.h"
 #include "tests/serving/subprocess.h"
 #include "tests/temp_dir.h"
 
@@ -85,9 +85,17 @@ struct RunningServer {
 inline absl::StatusOr<RunningServer> StartServer(const std::string& repository,
                                                  const std::string& log_prefix,
                                                  std::vector<std::string> extra_args = {}) {
-  std::vector<std::string> argv = {BinPath("skewfree-server"), "--model-repository", repository,
-                                   "--port", "0", "--metrics-port", "0",
-                                   "--address", "127.0.0.1", "--poll-interval", "100ms"};
+  std::vector<std::string> argv = {BinPath("skewfree-server"),
+                                   "--model-repository",
+                                   repository,
+                                   "--port",
+                                   "0",
+                                   "--metrics-port",
+                                   "0",
+                                   "--address",
+                                   "127.0.0.1",
+                                   "--poll-interval",
+                                   "100ms"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(argv, log_prefix);
   if (!process.ok()) return process.status();
@@ -103,7 +111,8 @@ inline absl::StatusOr<RunningServer> StartServer(const std::string& repository,
 }
 
 inline std::unique_ptr<skewfree::client::PredictionClient> MakeClient(
-    const std::string& target, skewfree::client::Encoding encoding = skewfree::client::Encoding::kTyped) {
+    const std::string& target,
+    skewfree::client::Encoding encoding = skewfree::client::Encoding::kTyped) {
   skewfree::client::PredictionClient::Options options;
   options.channel.target = target;
   options.encoding = encoding;

@@ -8,8 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "client/batch.h"
-#include "gmock/gmock.h"
 #include "common/file_util.h"
+#include "gmock/gmock.h"
 #include "tests/serving/serving_fixture.h"
 #include "tests/status_matchers.h"
 
@@ -44,25 +44,32 @@ Batch ClientBatch(const skewfree::transform::RawColumns& rows, DataType int_type
   return *Batch::FromColumns(std::move(columns));
 }
 
-std::vector<float> InProcess(const std::string& bundle_dir, const skewfree::transform::RawColumns& rows) {
-  absl::StatusOr<std::shared_ptr<const skewfree::model::Bundle>> bundle = skewfree::model::Bundle::Load(bundle_dir);
+std::vector<float> InProcess(const std::string& bundle_dir,
+                             const skewfree::transform::RawColumns& rows) {
+  absl::StatusOr<std::shared_ptr<const skewfree::model::Bundle>> bundle =
+      skewfree::model::Bundle::Load(bundle_dir);
   EXPECT_THAT(bundle, IsOk());
   std::vector<float> out(rows.num_rows);
-  if (bundle.ok()) EXPECT_THAT((*bundle)->Predict(rows.View(), absl::MakeSpan(out)), IsOk());
+  if (bundle.ok()) {
+    EXPECT_THAT((*bundle)->Predict(rows.View(), absl::MakeSpan(out)), IsOk());
+  }
   return out;
 }
 
 class SkewTest : public ServingTest {
  protected:
   // Served predictions of `rows` in every wire form the server accepts.
-  void ExpectServedEquals(const skewfree::transform::RawColumns& rows, const std::vector<float>& expected) {
+  void ExpectServedEquals(const skewfree::transform::RawColumns& rows,
+                          const std::vector<float>& expected) {
     for (Encoding encoding : {Encoding::kTyped, Encoding::kRaw}) {
       for (DataType int_type : {DataType::kInt32, DataType::kInt64}) {
         absl::StatusOr<skewfree::client::Prediction> served =
-            MakeClient(server_.target(), encoding)->Predict("humidity", ClientBatch(rows, int_type));
+            MakeClient(server_.target(), encoding)
+                ->Predict("humidity", ClientBatch(rows, int_type));
         ASSERT_THAT(served, IsOk());
         EXPECT_TRUE(SameBits(served->values, expected))
-            << "raw=" << (encoding == Encoding::kRaw) << " int32=" << (int_type == DataType::kInt32);
+            << "raw=" << (encoding == Encoding::kRaw)
+            << " int32=" << (int_type == DataType::kInt32);
       }
     }
   }
@@ -118,18 +125,20 @@ TEST_F(SkewTest, TrainerExportServedEqualsTrainerEvaluation) {
                  Log("simulate"));
     ASSERT_EQ(simulate.exit_code, 0) << simulate.err;
   }
-  const CommandResult trained = RunToEnd(
-      {BinPath("skewfree-train"), "--train", train, "--eval", eval, "--model-dir",
-       dir_.Join("model"), "--export-dir", model_dir(), "--optimizer", "exact",
-       "--metrics-port", "0"},
-      Log("train"), std::chrono::seconds(60));
+  const CommandResult trained =
+      RunToEnd({BinPath("skewfree-train"), "--train", train, "--eval", eval, "--model-dir",
+                dir_.Join("model"), "--export-dir", model_dir(), "--optimizer", "exact",
+                "--metrics-port", "0"},
+               Log("train"), std::chrono::seconds(60));
   ASSERT_EQ(trained.exit_code, 0) << trained.out << trained.err;
-  absl::StatusOr<std::vector<int64_t>> versions = skewfree::common::ListNumberedDirectories(model_dir());
+  absl::StatusOr<std::vector<int64_t>> versions =
+      skewfree::common::ListNumberedDirectories(model_dir());
   ASSERT_THAT(versions, IsOk());
   ASSERT_FALSE(versions->empty());
   const std::string bundle_dir = absl::StrCat(model_dir(), "/", versions->back());
 
-  absl::StatusOr<EvalFile> evaluation = ReadEvalPredictions(dir_.Join("model/eval_predictions.csv"));
+  absl::StatusOr<EvalFile> evaluation =
+      ReadEvalPredictions(dir_.Join("model/eval_predictions.csv"));
   ASSERT_THAT(evaluation, IsOk());
   ASSERT_GT(evaluation->predictions.size(), 100u);
   EXPECT_TRUE(SameBits(InProcess(bundle_dir, evaluation->rows), evaluation->predictions));

@@ -77,8 +77,8 @@ class Subprocess {
   std::string Stdout() const { return ReadWholeFile(stdout_path()); }
   std::string Stderr() const { return ReadWholeFile(stderr_path()); }
   std::string Describe() const {
-    return absl::StrCat(absl::StrJoin(argv_, " "), "\n--- stdout:\n", Stdout(),
-                        "--- stderr:\n", Stderr());
+    return absl::StrCat(absl::StrJoin(argv_, " "), "\n--- stdout:\n", Stdout(), "--- stderr:\n",
+                        Stderr());
   }
 
   void Signal(int signal) const {
@@ -120,13 +120,13 @@ class Subprocess {
       const std::string out = Stdout();
       if (std::regex_search(out, match, pattern)) return std::stoi(match[1]);
       if (WaitFor(std::chrono::milliseconds(0))) {
-        return absl::InternalError(absl::StrCat("exited with ", *exit_code_,
-                                                " before listening:\n", Describe()));
+        return absl::InternalError(
+            absl::StrCat("exited with ", *exit_code_, " before listening:\n", Describe()));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return absl::DeadlineExceededError(absl::StrCat("no '", what, " listening on' line:\n",
-                                                    Describe()));
+    return absl::DeadlineExceededError(
+        absl::StrCat("no '", what, " listening on' line:\n", Describe()));
   }
 
  private:

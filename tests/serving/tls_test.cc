@@ -55,8 +55,9 @@ class TlsTest : public ServingTest {
   }
 
   CommandResult Predict(std::vector<std::string> tls_args, const std::string& log) {
-    std::vector<std::string> args = {"predict", "--beta1", "1.234", "--beta2", "1.234",
-                                     "--hour", "16", "--weekday", "5", "--timeout", "3s"};
+    std::vector<std::string> args = {"predict", "--beta1",   "1.234", "--beta2",
+                                     "1.234",   "--hour",    "16",    "--weekday",
+                                     "5",       "--timeout", "3s"};
     args.insert(args.end(), tls_args.begin(), tls_args.end());
     return RunClient(args, log);
   }
@@ -67,8 +68,8 @@ TEST_F(TlsTest, TlsServesTlsClientsOnly) {
   const CommandResult tls = Predict({"--tls-ca", Pem("ca")}, "tls");
   EXPECT_EQ(tls.exit_code, 0) << tls.err;
   EXPECT_THAT(tls.out, ::testing::HasSubstr("version 1"));
-  const CommandResult by_name = Predict(
-      {"--tls-ca", Pem("ca"), "--tls-server-name", "localhost"}, "by_name");
+  const CommandResult by_name =
+      Predict({"--tls-ca", Pem("ca"), "--tls-server-name", "localhost"}, "by_name");
   EXPECT_EQ(by_name.exit_code, 0) << by_name.err;
   const CommandResult plaintext = Predict({}, "plaintext");
   EXPECT_NE(plaintext.exit_code, 0);
@@ -79,16 +80,14 @@ TEST_F(TlsTest, TlsServesTlsClientsOnly) {
 
 TEST_F(TlsTest, MutualTlsRefusesClientsWithoutAGoodCertificate) {
   StartTls(/*mutual=*/true);
-  const CommandResult good =
-      Predict({"--tls-ca", Pem("ca"), "--tls-cert", Pem("client"), "--tls-key", Key("client")},
-              "good");
+  const CommandResult good = Predict(
+      {"--tls-ca", Pem("ca"), "--tls-cert", Pem("client"), "--tls-key", Key("client")}, "good");
   EXPECT_EQ(good.exit_code, 0) << good.err;
   const CommandResult no_cert = Predict({"--tls-ca", Pem("ca")}, "no_cert");
   EXPECT_NE(no_cert.exit_code, 0) << no_cert.out;
   EXPECT_THAT(no_cert.err, ::testing::HasSubstr("UNAVAILABLE"));
-  const CommandResult rogue =
-      Predict({"--tls-ca", Pem("ca"), "--tls-cert", Pem("rogue"), "--tls-key", Key("rogue")},
-              "rogue");
+  const CommandResult rogue = Predict(
+      {"--tls-ca", Pem("ca"), "--tls-cert", Pem("rogue"), "--tls-key", Key("rogue")}, "rogue");
   EXPECT_NE(rogue.exit_code, 0) << rogue.out;
   // The refusals did not hurt the server.
   EXPECT_THAT(client_->ServerReady(), IsOk());

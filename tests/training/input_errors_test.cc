@@ -17,7 +17,8 @@ class InputErrorsTest : public TrainerTest {
     out << "beta1,beta2,hour,humidity,weekday\n";
     for (int i = 0; i < 3; ++i) out << "1.5,-2," << i << ",23.5,3\n";
     out << "1.5,-2,24,23.5,3\n";
-    for (int i = 0; i < 500; ++i) out << (i % 10) - 5 << ",0.5," << i % 24 << ",21," << i % 7 << "\n";
+    for (int i = 0; i < 500; ++i)
+      out << (i % 10) - 5 << ",0.5," << i % 24 << ",21," << i % 7 << "\n";
     return path;
   }
 };

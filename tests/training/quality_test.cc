@@ -12,11 +12,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-
-void ExpectBundleReproducesPredictions(const skewfree::model::Bundle& bundle, const std::string& csv,
-                                       const std::string& eval_csv, int64_t expected_rows) {
-  const std::vector<std::string> lines =
-      absl::StrSplit(csv, '\n', absl::SkipEmpty());
+void ExpectBundleReproducesPredictions(const skewfree::model::Bundle& bundle,
+                                       const std::string& csv, const std::string& eval_csv,
+                                       int64_t expected_rows) {
+  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines[0], "beta1,beta2,hour,weekday,humidity,prediction");
   ASSERT_EQ(static_cast<int64_t>(lines.size()) - 1, expected_rows);
@@ -93,9 +92,7 @@ class QualityTest : public TrainerTest {
   }
 };
 
-TEST_F(QualityTest, ExactReachesTheNoiseFloorAndExportsAFaithfulBundle) {
-  TrainAndCheck("exact");
-}
+TEST_F(QualityTest, ExactReachesTheNoiseFloorAndExportsAFaithfulBundle) { TrainAndCheck("exact"); }
 
 TEST_F(QualityTest, AdamWithDefaultsReachesTheNoiseFloorAndExportsAFaithfulBundle) {
   TrainAndCheck("adam");
@@ -131,7 +128,8 @@ TEST_F(QualityTest, ExportBestExportsEveryImprovementAndTheEnd) {
   auto first = LoadVersion(export_dir, 1);
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(first->metadata().training_steps(), 100);
-  EXPECT_GT(first->metadata().eval_metrics().at("rmse"), last->metadata().eval_metrics().at("rmse"));
+  EXPECT_GT(first->metadata().eval_metrics().at("rmse"),
+            last->metadata().eval_metrics().at("rmse"));
 }
 
 }  // namespace

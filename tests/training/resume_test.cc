@@ -22,8 +22,7 @@ std::vector<std::string> Checkpoints(const std::string& dir) {
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind("ckpt-", 0) == 0 && name.size() > 3 &&
-        name.substr(name.size() - 3) == ".pb") {
+    if (name.rfind("ckpt-", 0) == 0 && name.size() > 3 && name.substr(name.size() - 3) == ".pb") {
       found.push_back(entry.path().string());
     }
   }
@@ -114,8 +113,7 @@ TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOneAndExportsOnc
   EXPECT_THAT(second.err, HasSubstr("ignoring unusable checkpoint"));
   EXPECT_THAT(second.err, HasSubstr("ckpt-000000000300.pb: checksum mismatch"));
   EXPECT_THAT(second.err, HasSubstr("resuming from step 200"));
-  EXPECT_THAT(second.err,
-              HasSubstr("step 300 was already exported as version 1 before a restart"));
+  EXPECT_THAT(second.err, HasSubstr("step 300 was already exported as version 1 before a restart"));
   EXPECT_THAT(second.out, HasSubstr("/repo/1\n"));  // Still names the version.
   EXPECT_FALSE(std::filesystem::exists(dir_.Join("repo/2")));
   // A new run with the same flags is another run: it exports a new version.
@@ -145,8 +143,7 @@ double MetricValue(const std::string& page, const std::string& name) {
   if (at == std::string::npos) return -1;
   const size_t start = at + name.size() + 2;
   double value = -1;
-  return absl::SimpleAtod(page.substr(start, page.find('\n', start) - start), &value) ? value
-                                                                                      : -1;
+  return absl::SimpleAtod(page.substr(start, page.find('\n', start) - start), &value) ? value : -1;
 }
 
 TEST_F(ResumeTest, ServesMetricsWhileTrainingAndCheckpointsOnSigterm) {
@@ -162,8 +159,7 @@ TEST_F(ResumeTest, ServesMetricsWhileTrainingAndCheckpointsOnSigterm) {
   ASSERT_TRUE(port.ok()) << port.status();
   std::string page;
   const auto end = std::chrono::steady_clock::now() + kTimeout;
-  while (std::chrono::steady_clock::now() < end &&
-         MetricValue(page, "skewfree_eval_rmse") <= 0) {
+  while (std::chrono::steady_clock::now() < end && MetricValue(page, "skewfree_eval_rmse") <= 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     page = HttpGet(*port, "/metrics").value_or("");
   }

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/bundle.h"
-#include "common/file_util.h"
-#include "tests/serving/subprocess.h"
 #include "tests/http_get.h"
+#include "tests/serving/subprocess.h"
 #include "tests/temp_dir.h"
 #include "training/simulator/simulator.h"
 
@@ -41,16 +41,16 @@ class TrainerTest : public ::testing::Test {
   void SetUp() override {
     train_ = dir_.Join("train.csv");
     eval_ = dir_.Join("eval.csv");
-    ASSERT_TRUE(skewfree::simulator::WriteCsv({.rows = kTrainRows, .seed = kTrainSeed}, train_).ok());
+    ASSERT_TRUE(
+        skewfree::simulator::WriteCsv({.rows = kTrainRows, .seed = kTrainSeed}, train_).ok());
     ASSERT_TRUE(skewfree::simulator::WriteCsv({.rows = kEvalRows, .seed = kEvalSeed}, eval_).ok());
   }
 
   // The base command line; tests append what they vary.
   std::vector<std::string> Command(const std::string& model_dir,
                                    const std::string& export_dir) const {
-    return {TrainBinary(),  "--train",       train_,      "--eval", eval_,
-            "--model-dir",  model_dir,       "--export-dir", export_dir,
-            "--metrics-port=-1"};
+    return {TrainBinary(), "--train", train_,         "--eval",   eval_,
+            "--model-dir", model_dir, "--export-dir", export_dir, "--metrics-port=-1"};
   }
 
   CommandResult Run(std::vector<std::string> argv, const std::string& name) {
@@ -64,7 +64,8 @@ class TrainerTest : public ::testing::Test {
     double sum = 0;
     for (const skewfree::simulator::Row& r : rows) {
       const double e =
-          skewfree::simulator::ExpectedHumidity(r.beta1, r.beta2, r.hour, r.weekday, 8.0) - r.humidity;
+          skewfree::simulator::ExpectedHumidity(r.beta1, r.beta2, r.hour, r.weekday, 8.0) -
+          r.humidity;
       sum += e * e;
     }
     return std::sqrt(sum / static_cast<double>(rows.size()));
@@ -94,7 +95,7 @@ class TrainerTest : public ::testing::Test {
   }
 
   static std::shared_ptr<const skewfree::model::Bundle> LoadVersion(const std::string& export_dir,
-                                                          int version) {
+                                                                    int version) {
     auto bundle = skewfree::model::Bundle::Load(absl::StrCat(export_dir, "/", version));
     EXPECT_TRUE(bundle.ok()) << bundle.status();
     return bundle.ok() ? *bundle : nullptr;
@@ -104,7 +105,6 @@ class TrainerTest : public ::testing::Test {
   std::string train_;
   std::string eval_;
 };
-
 
 }  // namespace skewfree_testing
 

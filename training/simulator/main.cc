@@ -65,9 +65,8 @@ int main(int argc, char** argv) {
   if (!out.empty()) {
     status = skewfree::simulator::WriteCsv(options, out);
   } else {
-    status = skewfree::simulator::WriteShards(options, out_dir,
-                                              absl::GetFlag(FLAGS_shards))
-                 .status();
+    status =
+        skewfree::simulator::WriteShards(options, out_dir, absl::GetFlag(FLAGS_shards)).status();
   }
   if (!status.ok()) return Fail(std::string(status.message()));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);

@@ -93,15 +93,12 @@ void ForEachRow(uint64_t seed, double amplitude, int64_t begin, int64_t end, Fn 
   }
 }
 
-char* AppendFloat(char* p, float value) {
-  return std::to_chars(p, p + 32, value).ptr;
-}
+char* AppendFloat(char* p, float value) { return std::to_chars(p, p + 32, value).ptr; }
 
 // Output file, plain or gzip. Thread-compatible.
 class Writer {
  public:
-  static absl::StatusOr<std::unique_ptr<Writer>> Open(const std::string& path,
-                                                      bool gzip) {
+  static absl::StatusOr<std::unique_ptr<Writer>> Open(const std::string& path, bool gzip) {
     auto writer = std::unique_ptr<Writer>(new Writer(path));
     if (gzip) {
       writer->gz_ = gzopen(path.c_str(), "wb1");  // Level 1: speed over size.
@@ -194,8 +191,7 @@ absl::Status WriteRange(const Options& options, int64_t begin, int64_t end,
         AppendCsvRows(options.seed, options.amplitude, piece_start, piece_end, &pieces[0]);
       } else {
         threads.emplace_back([&options, &pieces, used, piece_start, piece_end] {
-          AppendCsvRows(options.seed, options.amplitude, piece_start, piece_end,
-                        &pieces[used]);
+          AppendCsvRows(options.seed, options.amplitude, piece_start, piece_end, &pieces[used]);
         });
       }
       piece_start = piece_end;
@@ -219,8 +215,7 @@ bool IsSpecialSlot(int64_t weekday, int64_t hour) {
 
 double ExpectedHumidity(double beta1, double beta2, int64_t hour, int64_t weekday,
                         double amplitude) {
-  return 2.0 * beta1 + 20.0 - 0.5 * beta2 - 1.5 +
-         (IsSpecialSlot(weekday, hour) ? amplitude : 0.0);
+  return 2.0 * beta1 + 20.0 - 0.5 * beta2 - 1.5 + (IsSpecialSlot(weekday, hour) ? amplitude : 0.0);
 }
 
 void GenerateRows(uint64_t seed, double amplitude, int64_t begin, int64_t end,
@@ -229,8 +224,7 @@ void GenerateRows(uint64_t seed, double amplitude, int64_t begin, int64_t end,
   ForEachRow(seed, amplitude, begin, end, [rows](const Row& row) { rows->push_back(row); });
 }
 
-void AppendCsvRows(uint64_t seed, double amplitude, int64_t begin, int64_t end,
-                   std::string* out) {
+void AppendCsvRows(uint64_t seed, double amplitude, int64_t begin, int64_t end, std::string* out) {
   if (end <= begin) return;
   constexpr size_t kMaxLine = 96;  // 3 floats (<= 15 chars) + 2 ints + commas.
   const size_t start = out->size();
@@ -260,13 +254,11 @@ std::string ShardName(int shard, int shards, bool gzip) {
   return absl::StrFormat("part-%05d-of-%05d.csv%s", shard, shards, gzip ? ".gz" : "");
 }
 
-absl::StatusOr<std::vector<std::string>> WriteShards(const Options& options,
-                                                     const std::string& dir,
+absl::StatusOr<std::vector<std::string>> WriteShards(const Options& options, const std::string& dir,
                                                      int shards) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   if (shards < 1 || shards > 99999) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("shards must be in [1, 99999], got ", shards));
+    return absl::InvalidArgumentError(absl::StrCat("shards must be in [1, 99999], got ", shards));
   }
   std::error_code error;
   std::filesystem::create_directories(dir, error);

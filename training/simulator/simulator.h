@@ -37,11 +37,11 @@ double ExpectedHumidity(double beta1, double beta2, int64_t hour, int64_t weekda
                         double amplitude);
 
 struct Options {
-  int64_t rows = 0;         // Rows to write (>= 0).
-  uint64_t seed = 0;        // Same seed -> same rows and bytes.
-  double amplitude = 8.0;   // Mean humidity added in the 18 special slots.
-  int threads = 1;          // Generator threads; does not change the output.
-  bool gzip = false;        // Compress the output with zlib (gzip format).
+  int64_t rows = 0;        // Rows to write (>= 0).
+  uint64_t seed = 0;       // Same seed -> same rows and bytes.
+  double amplitude = 8.0;  // Mean humidity added in the 18 special slots.
+  int threads = 1;         // Generator threads; does not change the output.
+  bool gzip = false;       // Compress the output with zlib (gzip format).
 };
 
 // One simulated row. beta1, beta2 and humidity are FP32 values written in
@@ -59,8 +59,7 @@ void GenerateRows(uint64_t seed, double amplitude, int64_t begin, int64_t end,
                   std::vector<Row>* rows);
 
 // Rows [begin, end) as CSV lines (no header), appended to `out`.
-void AppendCsvRows(uint64_t seed, double amplitude, int64_t begin, int64_t end,
-                   std::string* out);
+void AppendCsvRows(uint64_t seed, double amplitude, int64_t begin, int64_t end, std::string* out);
 
 // Writes a header and options.rows rows to `path` (".gz" is not added; set
 // options.gzip to compress). InvalidArgument for bad options, Internal for
@@ -73,8 +72,7 @@ std::string ShardName(int shard, int shards, bool gzip);
 // Writes `shards` files named ShardName() into `dir` (created if missing),
 // each with a header and about rows/shards rows (shard k holds rows
 // [k*rows/shards, (k+1)*rows/shards)). Returns their paths in order.
-absl::StatusOr<std::vector<std::string>> WriteShards(const Options& options,
-                                                     const std::string& dir,
+absl::StatusOr<std::vector<std::string>> WriteShards(const Options& options, const std::string& dir,
                                                      int shards);
 
 }  // namespace skewfree::simulator

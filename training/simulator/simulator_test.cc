@@ -121,8 +121,7 @@ TEST(SimulatorTest, CsvValuesRoundTripToTheRows) {
     ASSERT_TRUE(std::getline(in, line));
     float b1, b2, h;
     long long hour, weekday;
-    ASSERT_EQ(std::sscanf(line.c_str(), "%f,%f,%lld,%f,%lld", &b1, &b2, &hour, &h,
-                          &weekday), 5);
+    ASSERT_EQ(std::sscanf(line.c_str(), "%f,%f,%lld,%f,%lld", &b1, &b2, &hour, &h, &weekday), 5);
     EXPECT_EQ(b1, row.beta1);
     EXPECT_EQ(b2, row.beta2);
     EXPECT_EQ(hour, row.hour);
@@ -210,8 +209,8 @@ TEST(SimulatorTest, BadOptions) {
 }
 
 int RunSimulate(const std::string& args) {
-  const std::string command = std::string(SKEWFREE_BIN_DIR) + "/skewfree-simulate " +
-                              args + " 2>/dev/null";
+  const std::string command =
+      std::string(SKEWFREE_BIN_DIR) + "/skewfree-simulate " + args + " 2>/dev/null";
   const int rc = std::system(command.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -223,11 +222,11 @@ TEST(SimulateMainTest, WritesFilesAndRejectsBadFlags) {
   EXPECT_EQ(ReadAll(dir.Join("a.csv")), WriteOrDie(dir, "b.csv", options));
   EXPECT_EQ(RunSimulate("--rows 100 --out-dir " + dir.Join("s") + " --shards 3 --gzip"), 0);
   EXPECT_EQ(ReadGzip(dir.Join("s/part-00002-of-00003.csv.gz")).rfind(kCsvHeader, 0), 0u);
-  EXPECT_NE(RunSimulate("--rows 100"), 0);                                   // No output.
-  EXPECT_NE(RunSimulate("--rows -5 --out " + dir.Join("c.csv")), 0);         // Negative.
-  EXPECT_NE(RunSimulate("--rows abc --out " + dir.Join("c.csv")), 0);        // Not a number.
-  EXPECT_NE(RunSimulate("--out x.csv --out-dir " + dir.path()), 0);          // Both.
-  EXPECT_NE(RunSimulate("--shards 2 --out " + dir.Join("c.csv")), 0);        // Shards need a dir.
+  EXPECT_NE(RunSimulate("--rows 100"), 0);                             // No output.
+  EXPECT_NE(RunSimulate("--rows -5 --out " + dir.Join("c.csv")), 0);   // Negative.
+  EXPECT_NE(RunSimulate("--rows abc --out " + dir.Join("c.csv")), 0);  // Not a number.
+  EXPECT_NE(RunSimulate("--out x.csv --out-dir " + dir.path()), 0);    // Both.
+  EXPECT_NE(RunSimulate("--shards 2 --out " + dir.Join("c.csv")), 0);  // Shards need a dir.
   EXPECT_NE(RunSimulate("--out-dir " + dir.Join("t") + " --shards 0"), 0);
   EXPECT_NE(RunSimulate("--bogus --out " + dir.Join("c.csv")), 0);
   EXPECT_NE(RunSimulate("--gzip --out " + dir.Join("c.csv")), 0);  // Needs ".gz".
