@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -36,15 +37,51 @@ void ExpectSame(const std::string& text, int* accepted = nullptr) {
 }
 
 TEST(ParseFloatPrefixTest, EdgeCases) {
-  for (const char* text :
-       {"0", "-0", "0.0", "1", "-1", "1.", ".5", "-.5", ".", "-", "", "1.5x", "abc", "nan",
-        "-inf", "inf", "1e5", "1e50", "1e-50", "3.4028235e38",
-        "340282350000000000000000000000000000000", "0.000000000000000000001", "16777217",
-        "16777219", "33554433", "9007199254740993", "12345678901234567890",
-        "1234567890123456789", "0.1", "0.30000001192092896", "1.00000005960464477539",
-        "1.0000000596046448", "-4.1234567", "21.234567", "1e", "+1", "1..2", "1.2.3",
-        "00012.500", "1.17549435e-38", "0.00000000000000000000000000000000000001",
-        "12345678", "123456789", "1234567.12345678", "99999999.9"}) {
+  for (const char* text : {"0",
+                           "-0",
+                           "0.0",
+                           "1",
+                           "-1",
+                           "1.",
+                           ".5",
+                           "-.5",
+                           ".",
+                           "-",
+                           "",
+                           "1.5x",
+                           "abc",
+                           "nan",
+                           "-inf",
+                           "inf",
+                           "1e5",
+                           "1e50",
+                           "1e-50",
+                           "3.4028235e38",
+                           "340282350000000000000000000000000000000",
+                           "0.000000000000000000001",
+                           "16777217",
+                           "16777219",
+                           "33554433",
+                           "9007199254740993",
+                           "12345678901234567890",
+                           "1234567890123456789",
+                           "0.1",
+                           "0.30000001192092896",
+                           "1.00000005960464477539",
+                           "1.0000000596046448",
+                           "-4.1234567",
+                           "21.234567",
+                           "1e",
+                           "+1",
+                           "1..2",
+                           "1.2.3",
+                           "00012.500",
+                           "1.17549435e-38",
+                           "0.00000000000000000000000000000000000001",
+                           "12345678",
+                           "123456789",
+                           "1234567.12345678",
+                           "99999999.9"}) {
     ExpectSame(text);
   }
 }
@@ -76,6 +113,31 @@ TEST(ParseFloatPrefixTest, RandomShortestFloatsAndDecimals) {
     }
   }
   EXPECT_GT(accepted, 290000);  // The fast path takes ordinary values.
+}
+
+// Random digit strings of every length the fast path takes and beyond
+// (leading zeros, up to 25 digits, the '.' anywhere): the same float as
+// std::from_chars, and as strtof (the C library's correctly rounded parse).
+TEST(ParseFloatPrefixTest, RandomDecimalStringsMatchFromCharsAndStrtof) {
+  std::mt19937_64 random(2);
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const int digits = 1 + static_cast<int>(random() % 25);
+    const int dot = static_cast<int>(random() % (digits + 2)) - 1;  // -1: none.
+    std::string text = random() % 2 ? "-" : "";
+    for (int d = 0; d < digits; ++d) {
+      if (d == dot) text += '.';
+      text += static_cast<char>('0' + random() % 10);
+    }
+    ExpectSame(text, &accepted);
+    std::string padded = text + std::string(kParsePadding, '7');
+    float value = 0;
+    if (ParseFloatPrefix(padded.data(), padded.data() + text.size(), &value) ==
+        padded.data() + text.size()) {
+      ASSERT_EQ(value, std::strtof(text.c_str(), nullptr)) << text;
+    }
+  }
+  EXPECT_GT(accepted, 100000);
 }
 
 TEST(ParseIntPrefixTest, Digits) {
