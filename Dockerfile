@@ -1,7 +1,13 @@
-# skewfree image: the four binaries on debian:bookworm-slim.
+# skewfree images on debian:bookworm-slim. The default (last) target, runtime,
+# is the serving image: the four binaries, no sshd, no MPI.
 #
 #   docker build -t REGISTRY/skewfree:TAG .
 #   docker run -p 8001:8001 -p 8002:8002 -v "$PWD/models:/models:ro" REGISTRY/skewfree:TAG
+#
+# trainer-mpi is the trainer for the Kubeflow MPI Operator (k8s/overlays/mpi):
+# skewfree-train, its Open MPI module, mpirun and a non-root sshd.
+#
+#   docker build --target trainer-mpi -t REGISTRY/skewfree-mpi:TAG .
 #
 # The build stage runs the very scripts CI runs (scripts/install-deps.sh, then
 # scripts/build.sh), so the image and the tests build the code one way.
@@ -15,10 +21,12 @@ COPY scripts/install-deps.sh scripts/install-deps.sh
 RUN SKEWFREE_SKIP_DEPLOY_DEPS=1 bash scripts/install-deps.sh \
     && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN bash scripts/build.sh --target skewfree-server skewfree-train skewfree-simulate skewfree-client \
-    && strip build/bin/skewfree-server build/bin/skewfree-train build/bin/skewfree-simulate build/bin/skewfree-client
+RUN bash scripts/build.sh --target skewfree-server skewfree-train skewfree-simulate skewfree-client skewfree_mpi \
+    && strip build/bin/skewfree-server build/bin/skewfree-train build/bin/skewfree-simulate build/bin/skewfree-client \
+    && strip --strip-unneeded build/lib/skewfree/libskewfree_mpi.so
 
-FROM debian:bookworm-slim AS runtime
+# What both images share: the runtime libraries and the skewfree user.
+FROM debian:bookworm-slim AS libs
 # Only the shared libraries the binaries load (tests/deploy checks this list
 # against ldd of the built binaries).
 RUN apt-get update \
@@ -39,6 +47,38 @@ RUN groupadd --system --gid 10001 skewfree \
     && useradd --system --uid 10001 --gid skewfree --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin skewfree \
     && mkdir -p /models \
     && chown skewfree:skewfree /models
+
+# The MPIJob trainer (launcher and workers). The MPI Operator starts ranks over
+# ssh: Open MPI's mpirun and orted, the runtime library the trainer's module
+# links (libmpi, tests/deploy checks it with ldd), and sshd run as uid 10001
+# on port 2222 with the job's key (k8s/overlays/mpi/ssh/).
+FROM libs AS trainer-mpi
+# No host keys in the image: each job's generated key serves as host key.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libopenmpi3 \
+        openmpi-bin \
+        openssh-server \
+    && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*
+# sshd runs the launcher's commands with the user's shell, and the operator
+# mounts the key pair at sshAuthMountPath, /home/skewfree/.ssh.
+RUN usermod --home /home/skewfree --shell /bin/sh skewfree \
+    && mkdir -p /home/skewfree/.ssh \
+    && chown -R skewfree:skewfree /home/skewfree
+COPY k8s/overlays/mpi/ssh/sshd_config /etc/skewfree/mpi/sshd_config
+COPY k8s/overlays/mpi/ssh/ssh_config /etc/ssh/ssh_config.d/skewfree-mpi.conf
+COPY --from=build /src/build/bin/skewfree-train /usr/local/bin/
+# skewfree-train loads its Open MPI module from <binary dir>/../lib/skewfree/.
+COPY --from=build /src/build/lib/skewfree/libskewfree_mpi.so /usr/local/lib/skewfree/
+USER 10001:10001
+WORKDIR /home/skewfree
+# 2222: sshd (workers); 8003: the trainer's /metrics (rank 0).
+EXPOSE 2222 8003
+# A worker, as the MPIJob runs it; the launcher's command is mpirun.
+CMD ["/usr/sbin/sshd", "-De", "-f", "/etc/skewfree/mpi/sshd_config"]
+
+# The serving image, last so that a plain `docker build .` builds it.
+FROM libs AS runtime
 COPY --from=build /src/build/bin/skewfree-server /src/build/bin/skewfree-train /src/build/bin/skewfree-simulate /src/build/bin/skewfree-client /usr/local/bin/
 USER 10001:10001
 # The model repository: <model>/<version>/ bundles written by skewfree-train.

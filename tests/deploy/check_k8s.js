@@ -5,8 +5,11 @@
 // what the schemas cannot: probes, hardening, claims, selectors, drain
 // timeout vs grace period, rules and dashboard identical to their sources.
 // Overlays (--overlay DIR, repeatable) are rendered, schema-validated and
-// their command lines (probes included) checked the same way.
-// Usage: node check_k8s.js [BASE_DIR] [--overlay DIR]... [--binaries BIN_DIR]
+// their command lines (probes included) checked the same way. Custom resources
+// (the MPIJob of k8s/overlays/mpi) validate against their CRD's schema
+// (--crd FILE, repeatable; crd_schema.js), and an MPIJob gets the checks of
+// mpijob_checks.js against the base's Job.
+// Usage: node check_k8s.js [BASE_DIR] [--overlay DIR]... [--crd FILE]... [--binaries BIN_DIR]
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -15,9 +18,12 @@ const { repoRoot, requireTool, Checker, loadYamlDocs, loadYamlFile } = require("
 const { render, walk } = require("./render_kustomization");
 const { flagError } = require("./flags");
 const { unknownFields } = require("./strict_fields");
+const { loadCrd } = require("./crd_schema");
+const { checkMpiJob, mpiJobPods } = require("./mpijob_checks");
 
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !["--binaries", "--overlay"].includes(all[i - 1]));
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !["--binaries", "--overlay", "--crd"].includes(all[i - 1]));
 const overlays = process.argv.slice(2).filter((a, i, all) => all[i - 1] === "--overlay").map((d) => path.resolve(d));
+const crds = process.argv.slice(2).filter((a, i, all) => all[i - 1] === "--crd").map((f) => loadCrd(path.resolve(f)));
 const k8sDir = path.resolve(positional[0] || path.join(repoRoot, "k8s", "base"));
 const binariesArg = process.argv.indexOf("--binaries");
 // With --binaries DIR, every container's command line is parsed by the real binary.
@@ -81,6 +87,12 @@ function modelClass(apiVersion, kind) {
 function validateSchemas(objects) {
   for (const o of objects) {
     const id = `${o.kind}/${o.metadata && o.metadata.name}`;
+    const crd = crds.find((d) => d.kind === o.kind && String(o.apiVersion).startsWith(`${d.group}/`));
+    if (crd) {
+      const errors = crd.validate(o);
+      c.expect(errors.length === 0, `${id}: CRD schema: ${errors.join("; ")}`);
+      continue;
+    }
     let Model;
     try {
       Model = modelClass(o.apiVersion, o.kind);
@@ -373,11 +385,23 @@ function pods(objects) {
   for (const o of objects) {
     if (o.kind === "Deployment" || o.kind === "Job") out.push([o, o.spec.template.spec]);
     if (o.kind === "CronJob") out.push([o, o.spec.jobTemplate.spec.template.spec]);
+    if (o.kind === "MPIJob") for (const [, spec] of mpiJobPods(o)) out.push([o, spec]);
   }
   return out;
 }
 
-function checkOverlay(dir) {
+// Every ConfigMap a pod names is rendered under that name: kustomize renames
+// references to generated ConfigMaps only where it knows the field (a custom
+// resource needs a nameReference configuration).
+function checkConfigMapRefs(objects, where) {
+  const names = new Set(objects.filter((o) => o.kind === "ConfigMap").map((o) => o.metadata.name));
+  walk(objects, (node, key) => {
+    if (!["configMapRef", "configMapKeyRef", "configMap"].includes(key) || !node || typeof node !== "object") return;
+    c.expect(names.has(node.name), `${where}: a pod names ConfigMap ${node.name}, which is not rendered (${[...names].join(", ")})`);
+  });
+}
+
+function checkOverlay(dir, baseJob) {
   const objects = renderBoth(dir);
   validateSchemas(objects);
   checkNoSecrets(objects);
@@ -387,11 +411,17 @@ function checkOverlay(dir) {
     for (const c0 of spec.containers) {
       const where = `${path.basename(dir)}: ${o.kind}/${o.metadata.name}`;
       checkHardening(spec, c0, where);
-      checkFlags(c0, env, where);
+      // An MPIJob's command lines are mpirun and sshd: checkMpiJob reads them.
+      if (o.kind !== "MPIJob") checkFlags(c0, env, where);
       for (const m of c0.volumeMounts || []) {
         c.expect((spec.volumes || []).some((v) => v.name === m.name), `${where}: mount ${m.name} has a volume`);
       }
     }
+  }
+  checkConfigMapRefs(objects, path.basename(dir));
+  const root = path.resolve(dir, "..", "..", "..");
+  for (const job of objects.filter((o) => o.kind === "MPIJob")) {
+    checkMpiJob(c, job, objects, { overlayDir: dir, root, dockerfile: path.join(root, "Dockerfile"), baseJob, env, binDir, flagError, expand, envOf });
   }
 }
 
@@ -414,7 +444,7 @@ function main() {
   checkMonitoringSources(objects);
   checkNoSecrets(objects);
   checkNoOrphans();
-  for (const o of overlays) checkOverlay(o);
+  for (const o of overlays) checkOverlay(o, job);
   c.finish();
 }
 

@@ -2,7 +2,7 @@
 // checker, a copy of the real files gets all of its planted mistakes (each in
 // a different place; the checkers report every failure, not just the first),
 // and the checker must exit non-zero with a message naming each mistake.
-// Usage: node checkers_selftest.js [BIN_DIR]
+// Usage: node checkers_selftest.js [BIN_DIR] [--crd MPIJOB_CRD] [--mpi-module FILE]
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -11,8 +11,17 @@ const { spawn } = require("child_process");
 const { repoRoot, Checker } = require("./lib");
 
 const c = new Checker("checkers_selftest");
-const binDir = process.argv[2] || null;
+function option(flag) {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? process.argv[i + 1] : null;
+}
+const binDir = process.argv.slice(2).find((a, i, all) => !a.startsWith("--") && !["--crd", "--mpi-module"].includes(all[i - 1])) || null;
 const haveBinaries = binDir && fs.existsSync(path.join(binDir, "skewfree-server"));
+// The MPIJob CRD (../shared/schemas/mpi-operator/, read in place) and the built
+// Open MPI module.
+const crdFile = option("--crd");
+const mpiModule = option("--mpi-module");
+const haveMpiModule = mpiModule && fs.existsSync(mpiModule);
 
 // Each case: file (relative to the repo), text to find, its replacement, the
 // checker, and a pattern its output must contain. needsBinaries: only with BIN_DIR.
@@ -35,12 +44,36 @@ const kCases = [
   { file: "k8s/base/monitoring/prometheusrule.yaml", from: "> 0.25", to: "> 0.5", checker: "k8s", expect: /PrometheusRule spec.groups differ/ },
   { file: "k8s/base/kustomization.yaml", from: "  - server-pdb.yaml\n", to: "", checker: "k8s", expect: /server-pdb.yaml is not referenced/ },
   { file: "k8s/overlays/tls/server-tls-patch.yaml", from: "--tls_server_name=", to: "--tls_servername=", checker: "k8s", expect: /Unknown command line flag 'tls_servername'/, needsBinaries: true },
+  // The MPIJob overlay (validated against the MPI Operator's CRD).
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "slotsPerWorker: 1", to: "slotsPerWorkers: 1", checker: "k8s", expect: /MPIJob\/skewfree-train-mpi\.spec\.slotsPerWorkers: unknown field/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "mpiImplementation: OpenMPI", to: "mpiImplementation: OpenMpi", checker: "k8s", expect: /spec\.mpiImplementation: must be equal to one of the allowed values/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "readOnlyRootFilesystem: true", to: "readOnlyRootFileSystem: true", checker: "k8s", expect: /Launcher\.template\.spec\.initContainers\[0\]\.securityContext\.readOnlyRootFileSystem: unknown field/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "command: [\"/usr/sbin/sshd\", \"-De\", \"-f\", \"/etc/skewfree/mpi/sshd_config\"]", to: "command: [\"sleep\", \"infinity\"]", checker: "k8s", expect: /Worker runs \/usr\/sbin\/sshd/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "                - skewfree-train\n", to: "                - skewfree-simulate\n", checker: "k8s", expect: /mpirun starts skewfree-train, got skewfree-simulate/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "                - \"2\"\n", to: "                - \"3\"\n", checker: "k8s", expect: /mpirun -np 3 must be Worker replicas x slotsPerWorker = 2/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "                - --bind-to\n", to: "                - --allow-run-as-root\n                - --bind-to\n", checker: "k8s", expect: /mpirun without --allow-run-as-root/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "--optimizer=$(OPTIMIZER)", to: "--optimizer=exact", checker: "k8s", expect: /skewfree-train flags differ from the base Job's/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "cleanPodPolicy: Running", to: "cleanPodPolicy: None", checker: "k8s", expect: /cleanPodPolicy Running or All/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "sshAuthMountPath: /home/skewfree/.ssh", to: "sshAuthMountPath: /root/.ssh", checker: "k8s", expect: /sshAuthMountPath is the non-root user's/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "                  mountPath: /data\n                  readOnly: true\n", to: "                  mountPath: /data\n", checker: "k8s", expect: /Worker mounts claim skewfree-data as the base Job does/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "image: skewfree-mpi", to: "image: skewfree", checker: "k8s", expect: /every container runs the trainer-mpi image/ },
+  { file: "k8s/overlays/mpi/train-mpijob.yaml", from: "--metrics-port=", to: "--metrics-prot=", checker: "k8s", expect: /Unknown command line flag 'metrics_prot'/, needsBinaries: true },
+  { file: "k8s/overlays/mpi/ssh/sshd_config", from: "Port 2222", to: "Port 2223", checker: "k8s", expect: /ssh_config Port 2222 is sshd_config's 2223/ },
+  { file: "k8s/overlays/mpi/kustomization.yaml", from: "configurations:\n  - kustomizeconfig.yaml\n", to: "", checker: "k8s", expect: /a pod names ConfigMap skewfree-config, which is not rendered/ },
+  { file: "k8s/overlays/mpi/kustomization.yaml", from: "  - path: delete-train-cronjob.yaml\n    target:\n      group: batch\n      version: v1\n      kind: CronJob\n      name: skewfree-train-nightly\n", to: "", checker: "k8s", expect: /single-process trainer still renders: CronJob\/skewfree-train-nightly/ },
   // Dockerfile.
-  { file: "Dockerfile", from: "USER 10001:10001", to: "USER root", checker: "dockerfile", expect: /numeric non-root USER/ },
+  { file: "Dockerfile", from: "USER 10001:10001\n# The model repository", to: "USER root\n# The model repository", checker: "dockerfile", expect: /numeric non-root USER/ },
+  { file: "Dockerfile", from: "USER 10001:10001\nWORKDIR /home/skewfree", to: "USER 0\nWORKDIR /home/skewfree", checker: "dockerfile", expect: /trainer-mpi runs as the numeric non-root USER of the runtime stage .*got 0/ },
   { file: "Dockerfile", from: "EXPOSE 8001 8002", to: "EXPOSE 8001 80o2", checker: "dockerfile", expect: /dockerfilelint: .*Invalid Port/ },
   { file: "Dockerfile", from: "bash scripts/build.sh --target", to: "cmake -S . -B build && cmake --build build --target", checker: "dockerfile", expect: /runs scripts\/build.sh/ },
   { file: "Dockerfile", from: "        libgrpc++1.51 \\\n", to: "", checker: "dockerfile", expect: /runtime stage lacks libgrpc\+\+1.51/, needsBinaries: true },
   { file: ".dockerignore", from: "\nbuild\n", to: "\n", checker: "dockerfile", expect: /excludes build$/m },
+  { file: "Dockerfile", from: "        openssh-server \\\n", to: "", checker: "dockerfile", expect: /trainer-mpi installs openssh-server/ },
+  { file: "Dockerfile", from: "        libssl3 \\\n", to: "        libssl3 \\\n        openmpi-bin \\\n", checker: "dockerfile", expect: /the serving image installs no sshd or MPI, got openmpi-bin/ },
+  { file: "Dockerfile", from: "libskewfree_mpi.so /usr/local/lib/skewfree/", to: "libskewfree_mpi.so /usr/lib/skewfree/", checker: "dockerfile", expect: /copies libskewfree_mpi.so to \/usr\/local\/lib\/skewfree\// },
+  { file: "Dockerfile", from: " /etc/ssh/ssh_host_*", to: "", checker: "dockerfile", expect: /removes the host keys/ },
+  { file: "Dockerfile", from: "skewfree-client skewfree_mpi", to: "skewfree-client", checker: "dockerfile", expect: /build stage builds skewfree_mpi/ },
+  { file: "Dockerfile", from: "        libopenmpi3 \\\n        openmpi-bin \\\n", to: "", checker: "dockerfile", expect: /trainer-mpi stage lacks libopenmpi3 \(needed by libskewfree_mpi\.so/, needsMpiModule: true },
   // Dashboard and rules.
   { file: "k8s/base/grafana/skewfree-dashboard.json", from: "skewfree_eval_rmse", to: "skewfree_eval_rmse_total", checker: "metrics", expect: /skewfree_eval_rmse_total is not a metric skewfree exports/ },
   { file: "k8s/base/grafana/skewfree-dashboard.json", from: "sum by (model, version) (rate(", to: "sum by (model, version) (rate((", checker: "metrics", expect: /promtool rejects a dashboard query/ },
@@ -50,9 +83,11 @@ const kCases = [
 // Runs a checker on the copy in root; resolves {status, out}.
 function runChecker(kind, root, withBinaries) {
   const bin = withBinaries && haveBinaries ? ["--binaries", binDir] : [];
+  const mpi = crdFile ? ["--overlay", path.join(root, "k8s", "overlays", "mpi"), "--crd", crdFile] : [];
+  const module = haveMpiModule ? ["--mpi-module", mpiModule] : [];
   const argv = {
-    k8s: [path.join(__dirname, "check_k8s.js"), path.join(root, "k8s", "base"), "--overlay", path.join(root, "k8s", "overlays", "tls"), ...bin],
-    dockerfile: [path.join(__dirname, "check_dockerfile.js"), "--dockerfile", path.join(root, "Dockerfile"), "--dockerignore", path.join(root, ".dockerignore"), ...bin],
+    k8s: [path.join(__dirname, "check_k8s.js"), path.join(root, "k8s", "base"), "--overlay", path.join(root, "k8s", "overlays", "tls"), ...mpi, ...bin],
+    dockerfile: [path.join(__dirname, "check_dockerfile.js"), "--dockerfile", path.join(root, "Dockerfile"), "--dockerignore", path.join(root, ".dockerignore"), ...module, ...bin],
     metrics: [path.join(__dirname, "check_metrics_usage.js"), "--dashboard", path.join(root, "k8s", "base", "grafana", "skewfree-dashboard.json"), "--rules", path.join(root, "k8s", "base", "monitoring", "skewfree-rules.yaml")],
   }[kind];
   // kubectl's renderer is checked by deploy_k8s_manifests; the fallback is faster here.
@@ -106,7 +141,9 @@ async function main() {
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
-  const usable = kCases.filter((t) => !t.needsBinaries || haveBinaries);
+  // The MPIJob cases need the CRD (without it the mpi overlay is not checked).
+  const usable = kCases.filter((t) => (!t.needsBinaries || haveBinaries) && (!t.needsMpiModule || haveMpiModule) &&
+    (crdFile || !t.file.startsWith("k8s/overlays/mpi/")));
   await Promise.all(kinds.map((kind) => runGroup(kind, usable.filter((t) => t.checker === kind))));
 }
 

@@ -3,8 +3,10 @@
 // (files, or folders with their own kustomization), labels (metadata only),
 // images (newName/newTag), configMapGenerator (literals, files,
 // options.labels, disableNameSuffixHash; references to generated ConfigMaps
-// are renamed) and patches given as JSON 6902 operation lists (add, replace,
-// remove) with a kind/name target. Anything else in the kustomization is
+// are renamed), configurations holding nameReference field specs for
+// ConfigMaps (where a custom resource such as an MPIJob names one), and
+// patches given as JSON 6902 operation lists (add, replace, remove) or as a
+// strategic-merge `$patch: delete`, with a kind/name target. Anything else in the kustomization is
 // an error, so a new feature cannot be silently ignored. Its name hashes are
 // not kustomize's (the test compares names without the hash).
 "use strict";
@@ -13,7 +15,7 @@ const path = require("path");
 const crypto = require("crypto");
 const { loadYamlFile } = require("./lib");
 
-const kSupported = new Set(["apiVersion", "kind", "labels", "resources", "images", "configMapGenerator", "patches"]);
+const kSupported = new Set(["apiVersion", "kind", "labels", "resources", "images", "configMapGenerator", "patches", "configurations"]);
 
 function generateConfigMap(dir, gen) {
   const data = {};
@@ -93,26 +95,74 @@ function applyJson6902(obj, ops, where) {
   }
 }
 
+// A strategic-merge patch that only deletes its target: {$patch: delete, kind, metadata.name}.
+function isDeletePatch(doc) {
+  const keys = Object.keys(doc || {}).filter((k) => !["apiVersion", "kind", "metadata"].includes(k));
+  return doc && !Array.isArray(doc) && doc.$patch === "delete" && keys.length === 1;
+}
+
 function applyPatches(dir, patches, objects) {
   for (const p of patches) {
     if (!p.path || !p.target) throw new Error("only patches with path and target are supported");
     const ops = loadYamlFile(path.join(dir, p.path))[0];
-    if (!Array.isArray(ops)) throw new Error(`${p.path}: only JSON 6902 operation lists are supported`);
+    const deletes = isDeletePatch(ops);
+    if (!Array.isArray(ops) && !deletes) throw new Error(`${p.path}: only JSON 6902 operation lists and $patch: delete are supported`);
     const hits = objects.filter((o) => (!p.target.kind || o.kind === p.target.kind) && (!p.target.name || o.metadata.name === p.target.name));
     if (hits.length === 0) throw new Error(`${p.path}: target matches no object`);
-    for (const o of hits) applyJson6902(o, ops, p.path);
+    if (deletes && (ops.kind !== p.target.kind || ops.metadata.name !== p.target.name)) {
+      throw new Error(`${p.path}: deletes ${ops.kind}/${ops.metadata.name} but targets ${p.target.kind}/${p.target.name}`);
+    }
+    for (const o of hits) {
+      if (deletes) objects.splice(objects.indexOf(o), 1);
+      else applyJson6902(o, ops, p.path);
+    }
   }
 }
 
-function render(dir) {
+// Follows a kustomize field-spec path ("spec/a/b", arrays crossed) and renames
+// the ConfigMap names found at its end.
+function renameAtPath(node, parts, names) {
+  if (Array.isArray(node)) return node.forEach((v) => renameAtPath(v, parts, names));
+  if (!node || typeof node !== "object" || parts.length === 0) return;
+  const [head, ...rest] = parts;
+  if (rest.length === 0) {
+    if (typeof node[head] === "string" && names.has(node[head])) node[head] = names.get(node[head]);
+  } else renameAtPath(node[head], rest, names);
+}
+
+// configurations: nameReference field specs for ConfigMaps, as kustomize reads them.
+function applyConfigurations(dir, files, objects, names) {
+  for (const f of files) {
+    const [conf] = loadYamlFile(path.join(dir, f));
+    for (const key of Object.keys(conf)) if (key !== "nameReference") throw new Error(`${f}: ${key} is not supported by this renderer`);
+    for (const ref of conf.nameReference || []) {
+      if (ref.kind !== "ConfigMap") throw new Error(`${f}: only nameReference of kind ConfigMap is supported`);
+      for (const spec of ref.fieldSpecs || []) {
+        const hits = objects.filter((o) => o.kind === spec.kind && (!spec.group || o.apiVersion.startsWith(`${spec.group}/`)));
+        for (const o of hits) renameAtPath(o, spec.path.split("/"), names);
+      }
+    }
+  }
+}
+
+// The objects of a kustomization, and every ConfigMap name it generated
+// (its own and its resources').
+function renderTree(dir) {
   const [k] = loadYamlFile(path.join(dir, "kustomization.yaml"));
   for (const key of Object.keys(k)) {
     if (!kSupported.has(key)) throw new Error(`kustomization field ${key} is not supported by this renderer`);
   }
   const objects = [];
+  const generatedBelow = new Map();
   for (const r of k.resources || []) {
     const p = path.join(dir, r);
-    objects.push(...(fs.statSync(p).isDirectory() ? render(p) : loadYamlFile(p)));
+    if (!fs.statSync(p).isDirectory()) {
+      objects.push(...loadYamlFile(p));
+      continue;
+    }
+    const sub = renderTree(p);
+    objects.push(...sub.objects);
+    for (const [from, to] of sub.generated) generatedBelow.set(from, to);
   }
   const names = new Map();
   for (const gen of k.configMapGenerator || []) {
@@ -128,8 +178,14 @@ function render(dir) {
     setImages(obj, k.images || []);
     renameConfigMapRefs(obj, names);
   }
+  const generated = new Map([...generatedBelow, ...names]);
+  applyConfigurations(dir, k.configurations || [], objects, generated);
   applyPatches(dir, k.patches || [], objects);
-  return objects;
+  return { objects, generated };
+}
+
+function render(dir) {
+  return renderTree(dir).objects;
 }
 
 module.exports = { render, walk };

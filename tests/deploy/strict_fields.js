@@ -194,4 +194,15 @@ function unknownFields(obj) {
   return out;
 }
 
-module.exports = { unknownFields };
+// Unknown fields of an ObjectMeta (for custom resources, whose CRD schema
+// leaves metadata open).
+function unknownMetadataFields(meta, where) {
+  const file = path.join(toolsDir, "@kubernetes-models", "apimachinery", "apis", "meta", "v1", "ObjectMeta.d.ts");
+  const t = loadDts(file).interfaces.get("IObjectMeta");
+  if (!t) return [`${file}: interface IObjectMeta not found`];
+  const out = [];
+  check(meta, t, file, where, (m) => out.push(m));
+  return out;
+}
+
+module.exports = { unknownFields, unknownMetadataFields };
