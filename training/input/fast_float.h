@@ -8,9 +8,14 @@
 #define SKEWFREE_TRAINING_INPUT_FAST_FLOAT_H_
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace skewfree::training::internal {
 
@@ -51,6 +56,64 @@ inline const char* ReadDigits(const char* p, const char* end, uint64_t* value) {
   return p;
 }
 
+// The value of up to 8 digit values (0-9) held in the top bytes of `v`, the
+// first digit in the lowest of them (the byte order of a little-endian load).
+inline uint64_t SwarDigits(uint64_t v) {
+  v = (v * 10) + (v >> 8);
+  return (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+          (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+         32;
+}
+
+#ifdef __SSE2__
+// The common short case of "digits(.digits)?" at `p` in one 16-byte load, with
+// no loop and no load that waits for the integer part: at most 8 digits
+// before and 8 after the '.', ending (at `end` or a non-digit) inside the 16
+// bytes. Sets the same *mantissa, *fraction_digits and *digits as the general
+// path would and returns the first character after the number; null when
+// the number is not that short (the caller then takes the general path).
+inline const char* ReadShortDecimal(const char* p, const char* end, uint64_t* mantissa,
+                                    int* fraction_digits, int* digits) {
+  const ptrdiff_t limit = end - p;
+  if (limit < 1) return nullptr;
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i values = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values);
+  // Bit i: p[i] ends a digit run (a non-digit, or `end`); bit 16 is a sentinel.
+  uint32_t stops = (~static_cast<uint32_t>(_mm_movemask_epi8(is_digit)) & 0xFFFF) | 0x10000;
+  uint32_t dots = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
+  if (limit < 16) {
+    stops |= uint32_t{1} << limit;
+    dots &= (uint32_t{1} << limit) - 1;
+  }
+  const int integer = std::countr_zero(stops);
+  if (integer > 8) return nullptr;
+  int stop = integer;
+  int fraction = 0;
+  if ((dots >> integer) & 1) {
+    stop = std::countr_zero(stops & (stops - 1));
+    fraction = stop - integer - 1;
+    if (stop == 16 || fraction > 8) return nullptr;
+  }
+  const uint64_t low = static_cast<uint64_t>(_mm_cvtsi128_si64(values));
+  const uint64_t high =
+      static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(values, values)));
+  static constexpr uint64_t kPow10[] = {1,      10,      100,      1000,     10000,
+                                        100000, 1000000, 10000000, 100000000};
+  uint64_t value = integer == 0 ? 0 : SwarDigits(low << (8 * (8 - integer)));
+  if (fraction > 0) {
+    // The fraction's bytes start at integer + 1, possibly in the high half.
+    const unsigned __int128 both = (static_cast<unsigned __int128>(high) << 64) | low;
+    const uint64_t digits_after = static_cast<uint64_t>(both >> (8 * (integer + 1)));
+    value = value * kPow10[fraction] + SwarDigits(digits_after << (8 * (8 - fraction)));
+  }
+  *mantissa = value;
+  *fraction_digits = fraction;
+  *digits = integer + fraction;
+  return p + stop;
+}
+#endif
+
 // Parses "-?digits(.digits)?" at `p` as FP32 and returns the first character
 // after it, or null when it is not a plain decimal of at most 19 digits that
 // this can round exactly (the caller then uses std::from_chars). Returned
@@ -68,15 +131,25 @@ inline const char* ParseFloatPrefix(const char* p, const char* end, float* value
   const bool negative = *p == '-';
   p += negative;
   uint64_t mantissa = 0;
-  const char* start = p;
-  p = ReadDigits(p, end, &mantissa);
-  int digits = static_cast<int>(p - start);
+  int digits = 0;
   int fraction_digits = 0;
-  if (p < end && *p == '.') {
-    const char* fraction = ++p;
+#ifdef __SSE2__
+  const char* short_end = ReadShortDecimal(p, end, &mantissa, &fraction_digits, &digits);
+#else
+  const char* short_end = nullptr;
+#endif
+  if (short_end != nullptr) {
+    p = short_end;
+  } else {
+    const char* start = p;
     p = ReadDigits(p, end, &mantissa);
-    fraction_digits = static_cast<int>(p - fraction);
-    digits += fraction_digits;
+    digits = static_cast<int>(p - start);
+    if (p < end && *p == '.') {
+      const char* fraction = ++p;
+      p = ReadDigits(p, end, &mantissa);
+      fraction_digits = static_cast<int>(p - fraction);
+      digits += fraction_digits;
+    }
   }
   if (digits == 0 || digits > 19 || fraction_digits > 22 || mantissa > (uint64_t{1} << 53)) {
     return nullptr;
