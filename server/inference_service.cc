@@ -91,7 +91,18 @@ absl::Status InferenceService::Infer(const RepositorySnapshot& snapshot,
   response->set_model_name(request.model_name());
   response->set_model_version((*served)->version_string);
   response->set_id(request.id());
-  return PredictIntoResponse(bundle, batch, request.raw_input_contents_size() > 0, response);
+  const bool raw = request.raw_input_contents_size() > 0;
+  SKEWFREE_RETURN_IF_ERROR(PredictIntoResponse(bundle, batch, raw, response));
+  // Only valid, answered rows count; the predictions are read where they
+  // were written (the raw bytes may be unaligned: ColumnView copes).
+  if ((*served)->drift != nullptr) {
+    const void* predictions =
+        raw ? static_cast<const void*>(response->raw_output_contents(0).data())
+            : response->outputs(0).contents().fp32_contents().data();
+    (*served)->drift->Record(batch,
+                             transform::ColumnView(predictions, transform::ValueType::kFloat32));
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "model/bundle.h"
+#include "server/drift_monitor.h"
 #include "server/server_metrics.h"
 
 namespace skewfree::server {
@@ -22,6 +23,9 @@ struct ServedVersion {
   std::string version_string;  // As requests and responses spell it.
   std::shared_ptr<const model::Bundle> bundle;
   VersionMetrics* metrics = nullptr;  // Owned by ServerMetrics, outlives us.
+  // Its own drift counts (a new version starts from zero); null when drift
+  // monitoring is off or the bundle has no training statistics.
+  std::shared_ptr<DriftMonitor> drift;
 };
 
 // A model and the versions served right now. Immutable.

@@ -90,6 +90,8 @@ ServerMetrics::ServerMetrics(std::shared_ptr<prometheus::Registry> registry,
       duration_(std::make_shared<HistogramFamily>("skewfree_request_duration_seconds",
                                                   "ModelInfer latency inside the server, by model.",
                                                   DurationBuckets())),
+      drift_(std::make_shared<DriftMetrics>()),
+      drift_details_(drift_->Details()),
       families_(std::move(families)),
       inflight_(&families_->inflight->Add({})),
       unknown_model_(std::make_unique<VersionMetrics>(

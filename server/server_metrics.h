@@ -22,6 +22,7 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "server/drift_metrics.h"
 #include "server/latency_histogram.h"
 
 namespace skewfree::server {
@@ -81,8 +82,13 @@ class ServerMetrics {
   // What to expose: the registry and the latency histograms. Shared because
   // the Exposer holds them weakly.
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const {
-    return {registry_, duration_};
+    return {registry_, duration_, drift_};
   }
+  // The drift of the served versions (computed when scraped), and its
+  // per-bin view for the /drift page.
+  DriftMetrics* drift() const { return drift_.get(); }
+  // Shared: the Exposer holds it weakly.
+  std::shared_ptr<prometheus::Collectable> drift_details() const { return drift_details_; }
 
   // The metrics of `model` (made on first call); never null.
   ModelMetrics* ForModel(const std::string& model) ABSL_LOCKS_EXCLUDED(mu_);
@@ -98,6 +104,8 @@ class ServerMetrics {
   // Constant after construction.
   const std::shared_ptr<prometheus::Registry> registry_;
   const std::shared_ptr<HistogramFamily> duration_;
+  const std::shared_ptr<DriftMetrics> drift_;
+  const std::shared_ptr<prometheus::Collectable> drift_details_;
   const std::unique_ptr<Families> families_;
   prometheus::Gauge* inflight_;
   std::unique_ptr<VersionMetrics> unknown_model_;

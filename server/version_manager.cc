@@ -18,14 +18,22 @@ namespace {
 // One prediction over a valid row (numeric 0, every category 0): proves the
 // bundle can serve before any request reaches it.
 absl::Status WarmUp(const model::Bundle& bundle) {
-  static constexpr float kZeroFloat = 0.0f;
   static constexpr int64_t kZeroInt = 0;
   const transform::FeatureLayout& layout = bundle.transformer().layout();
+  // 0, or the middle of a declared domain that excludes 0.
+  std::vector<float> numeric(static_cast<size_t>(layout.num_columns()), 0.0f);
   transform::RawBatchView row;
   row.num_rows = 1;
   for (int c = 0; c < layout.num_columns(); ++c) {
+    const v1::ColumnSpec& column = layout.spec().columns(c);
+    if (column.has_numeric() && column.numeric().has_domain()) {
+      const v1::NumericDomain& domain = column.numeric().domain();
+      if (domain.min() > 0 || domain.max() < 0) {
+        numeric[c] = static_cast<float>(0.5 * (domain.min() + domain.max()));
+      }
+    }
     row.columns.push_back(layout.is_numeric(c)
-                              ? transform::ColumnView(&kZeroFloat, transform::ValueType::kFloat32)
+                              ? transform::ColumnView(&numeric[c], transform::ValueType::kFloat32)
                               : transform::ColumnView(&kZeroInt, transform::ValueType::kInt64));
   }
   float prediction = 0.0f;
@@ -223,6 +231,25 @@ std::shared_ptr<const ServedModel> VersionManager::ScanModel(
   return model;
 }
 
+std::shared_ptr<DriftMonitor> VersionManager::MakeDriftMonitor(const std::string& model,
+                                                               int64_t version,
+                                                               const model::Bundle& bundle) {
+  if (options_.drift.window <= absl::ZeroDuration()) return nullptr;
+  std::string why;
+  absl::StatusOr<std::unique_ptr<DriftMonitor>> monitor =
+      DriftMonitor::Create(bundle, options_.drift, &why);
+  if (!monitor.ok()) why = monitor.status().ToString();
+  if (!monitor.ok() || *monitor == nullptr) {
+    absl::FPrintF(options_.log,
+                  "skewfree-server: model '%s' version %d: drift monitoring off: %s\n", model,
+                  version, why);
+    return nullptr;
+  }
+  std::shared_ptr<DriftMonitor> shared = *std::move(monitor);
+  options_.metrics->drift()->Add(model, version, shared);
+  return shared;
+}
+
 std::shared_ptr<const ServedVersion> VersionManager::LoadVersion(const std::string& model,
                                                                  int64_t version,
                                                                  ModelMetrics* metrics) {
@@ -251,6 +278,7 @@ std::shared_ptr<const ServedVersion> VersionManager::LoadVersion(const std::stri
   served->bundle = *std::move(bundle);
   served->metrics = options_.metrics->ForVersion(model, version);
   absl::FPrintF(options_.log, "skewfree-server: model '%s' version %d loaded\n", model, version);
+  served->drift = MakeDriftMonitor(model, version, *served->bundle);
   return served;
 }
 

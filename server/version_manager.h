@@ -51,6 +51,8 @@ class VersionManager {
     absl::Duration poll_interval = absl::Seconds(1);
     // Where load results are counted; borrowed, required.
     ServerMetrics* metrics = nullptr;
+    // Drift monitoring of every loaded version (window 0 = off).
+    DriftOptions drift;
     // Called after every publish with the new snapshot, on the scanning
     // thread (e.g. to update health). Optional.
     std::function<void(const RepositorySnapshot&)> on_publish;
@@ -95,6 +97,10 @@ class VersionManager {
                                                    ModelMetrics* metrics)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
   const VersionPolicy& PolicyFor(const std::string& model) const;
+  // The version's drift monitor, registered with the metrics; null (logged
+  // once) when off or the bundle has no training statistics.
+  std::shared_ptr<DriftMonitor> MakeDriftMonitor(const std::string& model, int64_t version,
+                                                 const model::Bundle& bundle);
 
   // Constant after construction.
   const Options options_;

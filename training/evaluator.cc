@@ -1,12 +1,15 @@
 #include "training/evaluator.h"
 
 #include <cmath>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
+#include "transform/histogram.h"
 
 namespace skewfree::training {
 
@@ -43,6 +46,12 @@ absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
                             InputPipeline::Create(transformer.layout(), &transformer, input));
   const bool write_predictions = !options.predictions_path.empty();
   std::string predictions = write_predictions ? PredictionsHeader(transformer.layout()) : "";
+  std::optional<transform::HistogramCounter> histograms;
+  if (options.histograms) {
+    SKEWFREE_ASSIGN_OR_RETURN(
+        histograms, transform::HistogramCounter::Create(transformer.layout(), transformer.state()));
+  }
+  std::vector<float> served;  // Predictions as the server answers them (FP32).
   EvalResult result;
   double squared = 0, absolute = 0;
   Batch batch;
@@ -50,9 +59,11 @@ absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
     SKEWFREE_ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
     if (!more) break;
     const transform::CompactBatch& f = batch.features;
+    served.resize(f.num_rows);
     for (size_t row = 0; row < f.num_rows; ++row) {
       const double prediction =
           model.PredictRow(f.dense_row(row), f.num_dense, f.active_row(row), f.num_active);
+      served[row] = static_cast<float>(prediction);
       const double error = prediction - static_cast<double>(batch.rows.labels[row]);
       squared += error * error;
       absolute += std::abs(error);
@@ -62,7 +73,9 @@ absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
       }
       ++result.rows;
     }
+    if (histograms) histograms->Add(batch.rows.View(), batch.rows.labels, served);
   }
+  if (histograms) result.statistics = histograms->Finish();
   if (result.rows == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("eval files '", options.patterns, "' hold no valid row"));

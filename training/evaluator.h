@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/linear_model.h"
+#include "skewfree/v1/bundle.pb.h"
 #include "training/input/input_pipeline.h"
 #include "transform/transformer.h"
 
@@ -26,6 +27,9 @@ struct EvalOptions {
   // Keep up to this many errors (prediction - label, file order) for the
   // report's histogram.
   size_t max_errors = 0;
+  // Count the eval rows, labels and predictions into the training
+  // histograms of the transformer's state (EvalResult::statistics).
+  bool histograms = false;
 };
 
 struct EvalResult {
@@ -34,6 +38,8 @@ struct EvalResult {
   int64_t rows = 0;
   int64_t bad_rows = 0;
   std::vector<double> errors;  // At most max_errors.
+  // With EvalOptions::histograms: the eval set in the training bins.
+  v1::EvalStatistics statistics;
 };
 
 // Predictions come from model::LinearModel::PredictRow on the Transformer's

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "transform/histogram.h"
 
 namespace skewfree::training {
 namespace {
@@ -192,6 +193,98 @@ std::string HeatmapSvg(const Heatmap& map) {
   return svg;
 }
 
+namespace {
+
+std::vector<std::string> BinLabels(const v1::Histogram& h) {
+  std::vector<std::string> labels;
+  const int edges = h.edges_size();
+  for (int b = 0; b < h.counts_size(); ++b) {
+    if (edges < 2) {
+      labels.push_back(absl::StrCat(b));
+    } else if (b == 0) {
+      labels.push_back(absl::StrFormat("< %.3g", h.edges(0)));
+    } else if (b == h.counts_size() - 1) {
+      labels.push_back(absl::StrFormat("> %.3g", h.edges(edges - 1)));
+    } else {
+      labels.push_back(absl::StrFormat("[%.3g, %.3g)", h.edges(b - 1), h.edges(b)));
+    }
+  }
+  return labels;
+}
+
+void AddSkew(const v1::Histogram& training, const v1::Histogram& eval, const std::string& name,
+             std::vector<SkewHistogram>* out) {
+  if (training.counts_size() == 0 || training.counts_size() != eval.counts_size()) return;
+  SkewHistogram skew;
+  skew.feature = name;
+  skew.bins = BinLabels(training);
+  skew.training.assign(training.counts().begin(), training.counts().end());
+  skew.eval.assign(eval.counts().begin(), eval.counts().end());
+  const transform::DriftMeasures m = transform::CompareHistograms(skew.training, skew.eval);
+  skew.psi = m.psi;
+  skew.jsd = m.jsd;
+  out->push_back(std::move(skew));
+}
+
+}  // namespace
+
+std::vector<SkewHistogram> SkewHistograms(const v1::TransformState& state,
+                                          const v1::EvalStatistics& eval) {
+  std::vector<SkewHistogram> skew;
+  for (const v1::Histogram& training : state.histograms()) {
+    for (const v1::Histogram& e : eval.histograms()) {
+      if (e.column() == training.column()) AddSkew(training, e, training.column(), &skew);
+    }
+  }
+  AddSkew(state.label_histogram(), eval.label_histogram(),
+          absl::StrCat(state.label_histogram().column(), " (label)"), &skew);
+  return skew;
+}
+
+std::string SkewSvg(const SkewHistogram& h) {
+  const size_t bins = h.training.size();
+  double n_training = 0, n_eval = 0;
+  for (size_t b = 0; b < bins; ++b) {
+    n_training += static_cast<double>(h.training[b]);
+    n_eval += static_cast<double>(h.eval[b]);
+  }
+  std::vector<double> share_training, share_eval;
+  double max_share = 1e-12;
+  for (size_t b = 0; b < bins; ++b) {
+    share_training.push_back(n_training > 0 ? static_cast<double>(h.training[b]) / n_training : 0);
+    share_eval.push_back(n_eval > 0 ? static_cast<double>(h.eval[b]) / n_eval : 0);
+    max_share = std::max({max_share, share_training.back(), share_eval.back()});
+  }
+  std::string svg = absl::StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\">\n", kWidth, kHeight);
+  absl::StrAppend(&svg, Axes("bin (training = blue, eval = orange)", "share of rows"));
+  const double slot = (kWidth - kRight - kLeft) / static_cast<double>(std::max<size_t>(1, bins));
+  const double plot = kHeight - kTop - kBottom;
+  for (size_t b = 0; b < bins; ++b) {
+    const double x = kLeft + static_cast<double>(b) * slot;
+    const double ht = share_training[b] / max_share * plot;
+    const double he = share_eval[b] / max_share * plot;
+    absl::StrAppendFormat(&svg,
+                          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                          "fill=\"#1f77b4\"><title>%s training %d</title></rect>\n",
+                          x, kHeight - kBottom - ht, std::max(0.0, slot / 2 - 1), ht,
+                          Escape(h.bins[b]), h.training[b]);
+    absl::StrAppendFormat(&svg,
+                          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                          "fill=\"#ff7f0e\"><title>%s eval %d</title></rect>\n",
+                          x + slot / 2, kHeight - kBottom - he, std::max(0.0, slot / 2 - 1), he,
+                          Escape(h.bins[b]), h.eval[b]);
+  }
+  if (bins > 0) {
+    absl::StrAppend(&svg, Tick(kLeft, kHeight - kBottom + 14, Escape(h.bins.front()), "start"));
+    absl::StrAppend(&svg,
+                    Tick(kWidth - kRight, kHeight - kBottom + 14, Escape(h.bins.back()), "end"));
+  }
+  absl::StrAppend(&svg, Tick(kLeft - 4, kTop + 4, absl::StrFormat("%.2f", max_share), "end"));
+  absl::StrAppend(&svg, "</svg>\n");
+  return svg;
+}
+
 std::string RenderReport(const ReportData& data) {
   std::string html = absl::StrCat("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>",
                                   Escape(data.title),
@@ -206,6 +299,17 @@ std::string RenderReport(const ReportData& data) {
   if (data.heatmap.has_value()) {
     absl::StrAppend(&html, "<h2>", Escape(data.heatmap->title), "</h2>\n",
                     HeatmapSvg(*data.heatmap));
+  }
+  if (!data.skew.empty()) {
+    absl::StrAppend(&html,
+                    "<h2>Training vs eval data</h2>\n<p>Per feature, the share of rows per "
+                    "training bin; PSI and Jensen-Shannon divergence (base 2) as the server "
+                    "computes drift (half a count added per bin). PSI below 0.1: no real "
+                    "change; above 0.25: significant.</p>\n");
+  }
+  for (const SkewHistogram& skew : data.skew) {
+    absl::StrAppendFormat(&html, "<h3>%s: PSI %.4f, JSD %.4f</h3>\n%s", Escape(skew.feature),
+                          skew.psi, skew.jsd, SkewSvg(skew));
   }
   absl::StrAppend(&html, "</body></html>\n");
   return html;

@@ -3,10 +3,13 @@
 #ifndef SKEWFREE_TRAINING_REPORT_H_
 #define SKEWFREE_TRAINING_REPORT_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "skewfree/v1/bundle.pb.h"
 
 namespace skewfree::training {
 
@@ -20,6 +23,22 @@ struct Heatmap {
   std::vector<double> values;  // rows x columns.
 };
 
+// One feature's training and eval histograms over the same bins, with the
+// skew between them (TFDV's training/serving skew, here training vs eval).
+struct SkewHistogram {
+  std::string feature;
+  std::vector<std::string> bins;  // Bin labels, e.g. "[-5, -4)" or "3".
+  std::vector<int64_t> training;
+  std::vector<int64_t> eval;
+  double psi = 0;
+  double jsd = 0;
+};
+
+// Pairs the training histograms of `state` with the eval ones (same columns
+// and bins); the label last. Empty for states without histograms.
+std::vector<SkewHistogram> SkewHistograms(const v1::TransformState& state,
+                                          const v1::EvalStatistics& eval);
+
 struct ReportData {
   std::string title;
   std::vector<std::pair<std::string, std::string>> summary;  // Key, value.
@@ -27,6 +46,7 @@ struct ReportData {
   std::vector<double> eval_step, eval_mse;                   // Eval MSE (RMSE squared).
   std::vector<double> eval_errors;                           // prediction - label.
   std::optional<Heatmap> heatmap;
+  std::vector<SkewHistogram> skew;
 };
 
 // The whole HTML page.
@@ -36,6 +56,7 @@ std::string RenderReport(const ReportData& data);
 std::string LossCurvesSvg(const ReportData& data);
 std::string HistogramSvg(const std::vector<double>& values, int bins);
 std::string HeatmapSvg(const Heatmap& heatmap);
+std::string SkewSvg(const SkewHistogram& histogram);
 
 }  // namespace skewfree::training
 

@@ -1,5 +1,6 @@
 #include "transform/feature_layout.h"
 
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -8,21 +9,49 @@
 #include "common/status_macros.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "transform/histogram.h"
 
 namespace skewfree::transform {
 namespace {
+
+absl::Status CheckDomain(const v1::NumericDomain& domain, absl::string_view where) {
+  // The domain's width must be finite too: the histogram grid divides by it.
+  if (!std::isfinite(domain.max() - domain.min()) || !(domain.min() < domain.max())) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": domain [", domain.min(), ", ",
+                                                   domain.max(), "] needs finite min < max"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBins(int bins, absl::string_view where) {
+  if (bins < 0 || bins > kMaxHistogramBins) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": histogram_bins ", bins, " must be in [0, ", kMaxHistogramBins, "]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDrift(const v1::DriftSpec& drift, absl::string_view where) {
+  if (drift.window().seconds() < 0 || drift.window().nanos() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": drift window must not be negative"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckColumn(const v1::ColumnSpec& column, int index) {
   const std::string where = absl::StrCat("column ", index, " '", column.name(), "'");
   if (column.name().empty()) {
     return absl::InvalidArgumentError(absl::StrCat("column ", index, " has no name"));
   }
+  SKEWFREE_RETURN_IF_ERROR(CheckDrift(column.drift(), where));
   if (column.has_numeric()) {
     if (column.numeric().normalizer() == v1::NORMALIZER_UNSPECIFIED) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": numeric column needs a normalizer (NORMALIZER_NONE for none)"));
     }
-    return absl::OkStatus();
+    SKEWFREE_RETURN_IF_ERROR(CheckBins(column.numeric().histogram_bins(), where));
+    if (!column.numeric().has_domain()) return absl::OkStatus();
+    return CheckDomain(column.numeric().domain(), where);
   }
   if (column.has_categorical()) {
     const int64_t buckets = column.categorical().num_buckets();
@@ -59,6 +88,11 @@ absl::StatusOr<FeatureLayout> FeatureLayout::Create(const v1::FeatureSpec& spec)
     return absl::InvalidArgumentError(
         absl::StrCat("label '", spec.label(), "' is also an input column"));
   }
+  if (spec.has_label_domain()) {
+    SKEWFREE_RETURN_IF_ERROR(
+        CheckDomain(spec.label_domain(), absl::StrCat("label '", spec.label(), "'")));
+  }
+  SKEWFREE_RETURN_IF_ERROR(CheckBins(spec.histogram_bins(), "spec"));
   int64_t offset = static_cast<int64_t>(layout.dense_.size());
   for (int i = 0; i < spec.columns_size(); ++i) {
     const v1::ColumnSpec& column = spec.columns(i);

@@ -25,6 +25,12 @@ const char* TypeName(ValueType type) {
   return "?";
 }
 
+// Both ends included; false for NaN.
+bool InDomain(const v1::NumericDomain& domain, float x) {
+  const double value = x;
+  return value >= domain.min() && value <= domain.max();
+}
+
 absl::Status BadValue(const FeatureLayout& layout, int column, size_t row, absl::string_view value,
                       absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("column '", layout.column_name(column), "' row ",
@@ -60,6 +66,12 @@ absl::Status ValidateRow(const FeatureLayout& layout, const RawBatchView& batch,
     if (layout.is_numeric(c)) {
       const float x = view.GetFloat(row);
       if (!std::isfinite(x)) return BadValue(layout, c, row, absl::StrCat(x), "is not finite");
+      const v1::NumericColumn& numeric = layout.spec().columns(c).numeric();
+      if (numeric.has_domain() && !InDomain(numeric.domain(), x)) {
+        return BadValue(layout, c, row, absl::StrCat(x),
+                        absl::StrCat("is outside the domain [", numeric.domain().min(), ", ",
+                                     numeric.domain().max(), "]"));
+      }
       continue;
     }
     const int64_t value = view.GetInt(row);
@@ -152,7 +164,14 @@ void ForEachInt(const ColumnView& column, size_t begin, size_t end, Fn fn) {
 bool AllValid(const FeatureLayout& layout, const RawBatchView& batch, size_t begin, size_t end) {
   bool valid = true;
   for (int c = 0; c < layout.num_columns(); ++c) {
-    if (layout.is_numeric(c)) {
+    if (layout.is_numeric(c) && layout.spec().columns(c).numeric().has_domain()) {
+      // A finite domain also refuses NaN and infinities.
+      const double lo = layout.spec().columns(c).numeric().domain().min();
+      const double hi = layout.spec().columns(c).numeric().domain().max();
+      ForEachFloat(batch.columns[c], begin, end, [&valid, lo, hi](size_t, float x) {
+        valid &= (static_cast<double>(x) >= lo) & (static_cast<double>(x) <= hi);
+      });
+    } else if (layout.is_numeric(c)) {
       ForEachFloat(batch.columns[c], begin, end,
                    [&valid](size_t, float x) { valid &= std::isfinite(x); });
     } else {

@@ -1,0 +1,201 @@
+#include "server/drift_monitor.h"
+
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/drift_metrics.h"
+#include "tests/humidity_rows.h"
+#include "tests/status_matchers.h"
+#include "transform/analyzer.h"
+#include "transform/histogram.h"
+
+namespace skewfree::server {
+namespace {
+
+using ::skewfree_testing::HumidityBundle;
+using ::skewfree_testing::HumidityRow;
+using ::skewfree_testing::ToColumns;
+using ::testing::HasSubstr;
+
+// The lecture's inputs, with beta1 drawn from [beta1_lo, beta1_hi).
+std::vector<HumidityRow> Rows(int n, uint64_t seed, float beta1_lo = -5, float beta1_hi = 5) {
+  std::mt19937_64 random(seed);
+  std::uniform_real_distribution<float> beta1(beta1_lo, beta1_hi), beta2(-5, 5);
+  std::vector<HumidityRow> rows;
+  for (int i = 0; i < n; ++i) {
+    rows.push_back({beta1(random), beta2(random), static_cast<int64_t>(random() % 24),
+                    static_cast<int64_t>(random() % 7)});
+  }
+  return rows;
+}
+
+std::vector<float> Labels(const std::vector<HumidityRow>& rows) {
+  std::vector<float> labels;
+  for (const HumidityRow& r : rows) labels.push_back(2 * r.beta1 - 0.5f * r.beta2 + 18.5f);
+  return labels;
+}
+
+// A humidity bundle whose statistics come from 50,000 training rows and
+// whose eval statistics from 20,000 others, as skewfree-train makes them.
+std::shared_ptr<const model::Bundle> BundleWithStatistics(v1::FeatureSpec spec) {
+  v1::Bundle proto = HumidityBundle(1);
+  *proto.mutable_spec() = spec;
+  const transform::FeatureLayout layout = transform::FeatureLayout::Create(spec).value();
+  transform::Analyzer analyzer(layout);
+  const std::vector<HumidityRow> train = Rows(50000, 1);
+  EXPECT_TRUE(analyzer.Update(ToColumns(train).View(), Labels(train)).ok());
+  *proto.mutable_transform_state() = analyzer.Finish().value();
+  std::shared_ptr<const model::Bundle> bundle = model::Bundle::FromProto(proto).value();
+  const std::vector<HumidityRow> eval = Rows(20000, 2);
+  std::vector<float> predictions(eval.size());
+  EXPECT_TRUE(bundle->Predict(ToColumns(eval).View(), absl::MakeSpan(predictions)).ok());
+  transform::HistogramCounter counter =
+      transform::HistogramCounter::Create(layout, proto.transform_state()).value();
+  counter.Add(ToColumns(eval).View(), Labels(eval), predictions);
+  *proto.mutable_eval_statistics() = counter.Finish();
+  return model::Bundle::FromProto(proto).value();
+}
+
+class DriftMonitorTest : public ::testing::Test {
+ protected:
+  DriftOptions Options() {
+    DriftOptions options;
+    options.window = absl::Hours(1);
+    options.clock = [this] { return now_.load(); };
+    return options;
+  }
+  // Serves `rows` through `monitor` as the server does: predict, record.
+  void Serve(DriftMonitor& monitor, const model::Bundle& bundle,
+             const std::vector<HumidityRow>& rows, size_t batch = 100) {
+    for (size_t begin = 0; begin < rows.size(); begin += batch) {
+      const std::vector<HumidityRow> part(rows.begin() + begin,
+                                          rows.begin() + std::min(rows.size(), begin + batch));
+      const transform::RawColumns columns = ToColumns(part);
+      std::vector<float> predictions(part.size());
+      ASSERT_TRUE(bundle.Predict(columns.View(), absl::MakeSpan(predictions)).ok());
+      monitor.Record(columns.View(), transform::ColumnView(absl::Span<const float>(predictions)));
+    }
+  }
+  const FeatureDrift& Feature(const DriftReport& report, const std::string& name) {
+    for (const FeatureDrift& f : report.features) {
+      if (f.feature == name) return f;
+    }
+    ADD_FAILURE() << "no feature " << name;
+    return report.features.front();
+  }
+
+  std::atomic<int64_t> now_{int64_t{1} << 40};
+  std::shared_ptr<const model::Bundle> bundle_ =
+      BundleWithStatistics(skewfree_testing::HumiditySpec());
+};
+
+TEST_F(DriftMonitorTest, InDistributionTrafficShowsNoDrift) {
+  std::unique_ptr<DriftMonitor> monitor =
+      DriftMonitor::Create(*bundle_, Options(), nullptr).value();
+  ASSERT_NE(monitor, nullptr);
+  Serve(*monitor, *bundle_, Rows(5000, 3));
+  const DriftReport report = monitor->Report();
+  EXPECT_EQ(report.window_rows, 5000);
+  ASSERT_EQ(report.features.size(), 2u);  // hour and weekday are not monitored.
+  for (const FeatureDrift& f : report.features) {
+    EXPECT_LT(f.psi, 0.1) << f.feature;
+    EXPECT_LT(f.jsd, 0.1) << f.feature;
+    // Fresh rows beyond the min/max of 50,000 training rows: ~0.2 expected.
+    EXPECT_LE(f.out_of_range_low + f.out_of_range_high, 3) << f.feature;
+    EXPECT_NEAR(f.window_mean, f.training_mean, 0.2) << f.feature;
+  }
+  ASSERT_TRUE(report.has_predictions);
+  EXPECT_LT(report.predictions.psi, 0.1);
+}
+
+TEST_F(DriftMonitorTest, ShiftedInputDriftsOnItsOwnSide) {
+  std::unique_ptr<DriftMonitor> monitor =
+      DriftMonitor::Create(*bundle_, Options(), nullptr).value();
+  Serve(*monitor, *bundle_, Rows(5000, 4, 0, 8));
+  const DriftReport report = monitor->Report();
+  const FeatureDrift& beta1 = Feature(report, "beta1");
+  const FeatureDrift& beta2 = Feature(report, "beta2");
+  EXPECT_GT(beta1.psi, 0.25);
+  EXPECT_GT(beta1.jsd, 0.1);
+  EXPECT_LT(beta2.psi, 0.1);
+  // About 3/8 of beta1 lies above the training max of ~5, none below -5.
+  EXPECT_NEAR(static_cast<double>(beta1.out_of_range_high), 5000 * 3.0 / 8, 150);
+  EXPECT_EQ(beta1.out_of_range_low, 0);
+  EXPECT_LE(beta2.out_of_range_low + beta2.out_of_range_high, 3);
+  EXPECT_GT(report.predictions.psi, 0.25);
+}
+
+TEST_F(DriftMonitorTest, FewRowsAndAnExpiredWindowAreNaN) {
+  std::unique_ptr<DriftMonitor> monitor =
+      DriftMonitor::Create(*bundle_, Options(), nullptr).value();
+  Serve(*monitor, *bundle_, Rows(999, 5));
+  EXPECT_TRUE(std::isnan(monitor->Report().features[0].psi));  // Below --drift-min-rows.
+  Serve(*monitor, *bundle_, Rows(1, 6));
+  EXPECT_FALSE(std::isnan(monitor->Report().features[0].psi));
+  now_ += absl::ToInt64Nanoseconds(absl::Minutes(30));
+  EXPECT_EQ(monitor->Report().window_rows, 1000);  // Still inside the hour.
+  now_ += absl::ToInt64Nanoseconds(absl::Minutes(31));
+  const DriftReport expired = monitor->Report();
+  EXPECT_EQ(expired.window_rows, 0);
+  EXPECT_TRUE(std::isnan(expired.features[0].psi));
+  EXPECT_TRUE(std::isnan(expired.predictions.psi));
+  // Out-of-range counters are counters: they never go back.
+  Serve(*monitor, *bundle_, Rows(10, 7, 6, 8));
+  EXPECT_EQ(monitor->Report().features[0].out_of_range_high, 10);
+  EXPECT_EQ(monitor->Report().window_rows, 10);  // A slot of the old window was reused.
+}
+
+TEST_F(DriftMonitorTest, OldBundleAndUnmonitoredSpecHaveNoMonitor) {
+  std::string why;
+  const std::shared_ptr<const model::Bundle> old =
+      model::Bundle::FromProto(HumidityBundle(1)).value();
+  EXPECT_EQ(DriftMonitor::Create(*old, Options(), &why).value(), nullptr);
+  EXPECT_THAT(why, HasSubstr("no training statistics"));
+  DriftOptions off = Options();
+  off.window = absl::ZeroDuration();
+  EXPECT_EQ(DriftMonitor::Create(*bundle_, off, &why).value(), nullptr);
+}
+
+TEST_F(DriftMonitorTest, ColumnWithItsOwnWindow) {
+  v1::FeatureSpec spec = skewfree_testing::HumiditySpec();
+  v1::DriftSpec* hour = spec.mutable_columns(2)->mutable_drift();
+  hour->set_disabled(false);
+  hour->mutable_window()->set_seconds(7 * 24 * 3600);
+  const std::shared_ptr<const model::Bundle> bundle = BundleWithStatistics(spec);
+  std::unique_ptr<DriftMonitor> monitor = DriftMonitor::Create(*bundle, Options(), nullptr).value();
+  Serve(*monitor, *bundle, Rows(3000, 8));
+  now_ += absl::ToInt64Nanoseconds(absl::Hours(2));
+  const DriftReport report = monitor->Report();
+  EXPECT_EQ(report.window_rows, 0);  // The default hour has passed...
+  const FeatureDrift& h = Feature(report, "hour");
+  EXPECT_EQ(h.window_rows, 3000);  // ...the hour's week has not.
+  EXPECT_EQ(h.window, absl::Hours(7 * 24));
+  EXPECT_LT(h.psi, 0.1);
+  EXPECT_EQ(h.training_counts.size(), 24u);
+}
+
+TEST_F(DriftMonitorTest, MetricsFollowTheMonitorsLifetime) {
+  DriftMetrics metrics;
+  std::shared_ptr<DriftMonitor> monitor =
+      DriftMonitor::Create(*bundle_, Options(), nullptr).value();
+  metrics.Add("humidity", 1, monitor);
+  Serve(*monitor, *bundle_, Rows(2000, 9));
+  std::vector<std::string> names;
+  for (const auto& family : metrics.Collect()) names.push_back(family.name);
+  EXPECT_THAT(names, ::testing::ElementsAre(
+                         "skewfree_feature_drift_psi", "skewfree_feature_drift_jsd",
+                         "skewfree_feature_window_rows", "skewfree_feature_out_of_range_total",
+                         "skewfree_prediction_drift_psi"));
+  EXPECT_FALSE(metrics.Details()->Collect().empty());
+  monitor.reset();  // The version is unloaded: its series go.
+  EXPECT_TRUE(metrics.Collect().empty());
+}
+
+}  // namespace
+}  // namespace skewfree::server
