@@ -12,3 +12,11 @@ target_link_libraries(serving_bench PRIVATE skewfree::client_tools skewfree::mod
                       absl::flags absl::flags_parse absl::str_format skewfree::warnings)
 target_compile_definitions(serving_bench PRIVATE SKEWFREE_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 add_dependencies(serving_bench skewfree-server skewfree-empty-server)
+
+# Drain under a storm: CANCELLED vs UNAVAILABLE over many drains (issue 12).
+add_executable(drain_bench drain_bench.cc)
+target_link_libraries(drain_bench PRIVATE skewfree::client skewfree::model skewfree::test_util
+                      absl::flags absl::flags_parse absl::str_format absl::synchronization
+                      skewfree::warnings)
+target_compile_definitions(drain_bench PRIVATE SKEWFREE_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
+add_dependencies(drain_bench skewfree-server)

@@ -38,10 +38,14 @@ ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
 ABSL_FLAG(int, port, 8001, "gRPC port; 0 picks a free port.");
 ABSL_FLAG(int, metrics_port, 8002, "Prometheus /metrics port; 0 picks a free port, -1 disables.");
 ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC and metrics).");
-ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(1),
-          "On SIGTERM/SIGINT, how long calls are still answered after health turns "
+ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(5),
+          "On SIGTERM/SIGINT, how long calls may still be answered after health turns "
           "NOT_SERVING, so requests already on the wire are not cut off (gRPC cancels "
-          "calls still being received when it shuts down). Part of --drain-timeout.");
+          "calls still being received when it shuts down). Ends early after "
+          "--drain-quiet without calls. Part of --drain-timeout.");
+ABSL_FLAG(absl::Duration, drain_quiet, absl::Milliseconds(200),
+          "The grace ends once no call has run for this long (the clients went "
+          "elsewhere); 0s waits the whole --drain-grace.");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long in-flight calls may take to finish.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS).");
@@ -110,7 +114,8 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   for (const auto& [name, value] :
        {std::pair{"--drain-timeout", absl::GetFlag(FLAGS_drain_timeout)},
-        std::pair{"--drain-grace", absl::GetFlag(FLAGS_drain_grace)}}) {
+        std::pair{"--drain-grace", absl::GetFlag(FLAGS_drain_grace)},
+        std::pair{"--drain-quiet", absl::GetFlag(FLAGS_drain_quiet)}}) {
     if (value < absl::ZeroDuration()) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, " must not be negative, got ", absl::FormatDuration(value)));
@@ -160,10 +165,11 @@ void TuneProcess() {
     absl::FPrintF(stderr, "skewfree-server: signal %d, draining (up to %s)\n", signal,
                   absl::FormatDuration(drain_timeout));
     // Lame duck first: NOT_SERVING tells balancers and probes to go elsewhere
-    // while calls that are already arriving still get their answers.
+    // while calls that are already arriving still get their answers, until
+    // they stop arriving or the grace ends.
     server.BeginDrain();
-    absl::SleepFor(grace);
-    server.Shutdown(drain_timeout - grace);
+    const absl::Duration waited = server.AwaitQuiet(absl::GetFlag(FLAGS_drain_quiet), grace);
+    server.Shutdown(std::max(absl::ZeroDuration(), drain_timeout - waited));
     absl::FPrintF(stderr, "skewfree-server: stopped\n");
     std::fflush(stdout);
     std::fflush(stderr);

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <thread>
@@ -148,6 +149,18 @@ void Server::BeginDrain() {
 
 void Server::Shutdown(absl::Duration drain_timeout) {
   BeginDrain();
+absl::Duration Server::AwaitQuiet(absl::Duration quiet, absl::Duration max_wait) const {
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + max_wait;
+  for (absl::Time now = start; now < deadline; now = absl::Now()) {
+    // IdleFor counts from the last answer: a call still being received is
+    // not seen, so `quiet` must exceed the time a request takes to arrive.
+    if (quiet > absl::ZeroDuration() && service_->IdleFor() >= quiet) break;
+    absl::SleepFor(std::min(absl::Milliseconds(10), deadline - now));
+  }
+  return absl::Now() - start;
+}
+
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;

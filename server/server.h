@@ -63,6 +63,13 @@ class Server {
 
   // Health NOT_SERVING everywhere and ServerReady false; still serving.
   void BeginDrain() ABSL_LOCKS_EXCLUDED(mu_);
+  // The lame duck after BeginDrain: keeps answering until no ModelInfer
+  // call has run for `quiet` (the clients went elsewhere: a balancer saw
+  // NOT_SERVING, Kubernetes removed the endpoint), at most `max_wait`.
+  // `quiet` of zero waits the whole `max_wait`. Blocks; returns the time
+  // waited. Shutting down while calls still arrive risks CANCELLED for those
+  // being received (grpc/grpc#41785), hence the wait.
+  absl::Duration AwaitQuiet(absl::Duration quiet, absl::Duration max_wait) const;
   // BeginDrain, refuse new calls, let in-flight calls finish within
   // `drain_timeout` (then cancel them), stop polling; /metrics stays up
   // until destruction (which takes civetweb about 2 s). Idempotent; blocks.
