@@ -113,7 +113,7 @@ void BM_ExactPassesInProcess(benchmark::State& state) {
   scan.threads = kThreads;
   for (auto _ : state) {
     ScanStats stats;
-    auto exact = AnalyzeAndAccumulate(Layout(), scan, nullptr, &stats);
+    auto exact = AnalyzeAndAccumulate(Layout(), scan, nullptr, *MakeLocalCommunicator(), &stats);
     if (!exact.ok()) state.SkipWithError("exact training failed");
     auto solution = exact->equations.Solve(1e-6);
     if (!solution.ok()) state.SkipWithError("exact training failed");
@@ -134,7 +134,7 @@ void BM_ScanFilesAlone(benchmark::State& state) {
     ScanStats stats;
     static const auto* t = new transform::Transformer(
         transform::Transformer::Create(Layout().spec(),
-                                       AnalyzeFiles(Layout(), scan, nullptr, &stats).value())
+                                       AnalyzeFiles(Layout(), scan, nullptr, *MakeLocalCommunicator(), &stats).value())
             .value());
     transformer = t;
   }

@@ -11,10 +11,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf openssl curl
   clang-format
+  libopenmpi-dev openmpi-bin
 )
 # Deployment checks (Dockerfile lint, manifest validation, promtool).
 if [[ "${SKEWFREE_SKIP_DEPLOY_DEPS:-0}" != 1 ]]; then
   packages+=(prometheus nodejs npm)
+  # Also only for tests: the clang-14 ASan/UBSan, -Wthread-safety and libFuzzer
+  # build (scripts/test.sh, scripts/fuzz.sh) and the trainer's Pushgateway test.
+  packages+=(clang-14 libclang-rt-14-dev prometheus-pushgateway)
 fi
 
 missing=()

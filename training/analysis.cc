@@ -1,8 +1,15 @@
 #include "training/analysis.h"
 
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "training/distributed/shard_exchange.h"
 #include "transform/analyzer.h"
 
 namespace skewfree::training {
@@ -14,25 +21,6 @@ absl::Status CheckStop(const std::atomic<bool>* stop) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
-
-absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& layout,
-                                                const ScanOptions& options,
-                                                const std::atomic<bool>* stop, ScanStats* stats) {
-  std::vector<transform::Analyzer> analyzers(options.threads, transform::Analyzer(layout));
-  SKEWFREE_ASSIGN_OR_RETURN(*stats, ScanFiles(layout, nullptr, options,
-                                              [&](int worker, const Batch& batch) -> absl::Status {
-                                                SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
-                                                return analyzers[worker].Update(batch.rows.View());
-                                              }));
-  for (size_t i = 1; i < analyzers.size(); ++i) {
-    SKEWFREE_RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
-  }
-  return analyzers[0].Finish();
-}
-
-namespace {
 
 // A state under which every normalizer is the identity: scale_to_0_1 with
 // [0, 1], z-score with mean 0 and variance 1.
@@ -51,28 +39,144 @@ v1::TransformState IdentityState(const transform::FeatureLayout& layout) {
   return state;
 }
 
+// One worker's accumulators for the shard it is scanning, and the finished
+// shards' serialized partials.
+struct WorkerPartials {
+  std::optional<transform::Analyzer> analyzer;
+  std::optional<NormalEquations> equations;
+  ShardPartials analyzed;
+  ShardPartials accumulated;
+};
+
+ScanOptions ForThisRank(ScanOptions options, const Communicator& communicator) {
+  options.rank = communicator.rank();
+  options.num_ranks = communicator.size();
+  return options;
+}
+
+// The stats of all ranks.
+absl::Status SumStats(Communicator& communicator, ScanStats* stats) {
+  SKEWFREE_ASSIGN_OR_RETURN(
+      std::vector<int64_t> sums,
+      SumOverRanks(communicator, {stats->rows, stats->bad_rows, stats->bytes}));
+  stats->rows = sums[0];
+  stats->bad_rows = sums[1];
+  stats->bytes = sums[2];
+  return absl::OkStatus();
+}
+
+// Gathers every rank's analyzer partials and merges them in shard order.
+absl::StatusOr<transform::Analyzer> MergeAnalyzers(const transform::FeatureLayout& layout,
+                                                   Communicator& communicator,
+                                                   const ShardPartials& mine) {
+  SKEWFREE_ASSIGN_OR_RETURN(ShardPartials all, AllGatherShards(communicator, mine));
+  transform::Analyzer merged(layout);
+  for (const auto& [shard, bytes] : all) {
+    v1::AnalyzerState state;
+    if (!state.ParseFromString(bytes)) {
+      return absl::InvalidArgumentError(absl::StrCat("shard ", shard, ": bad analyzer state"));
+    }
+    SKEWFREE_RETURN_IF_ERROR(merged.MergeState(state));
+  }
+  return merged;
+}
+
+ShardPartials Concat(std::vector<WorkerPartials>& workers, ShardPartials WorkerPartials::*list) {
+  ShardPartials out;
+  for (WorkerPartials& worker : workers) {
+    for (auto& partial : worker.*list) out.push_back(std::move(partial));
+  }
+  return out;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<int64_t>> SumOverRanks(Communicator& communicator,
+                                                  std::vector<int64_t> values) {
+  const std::string mine(reinterpret_cast<const char*>(values.data()),
+                         values.size() * sizeof(int64_t));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> all, communicator.AllGather(mine));
+  std::vector<int64_t> sums(values.size(), 0);
+  for (const std::string& message : all) {
+    if (message.size() != mine.size()) {
+      return absl::InvalidArgumentError("ranks disagree on the number of values to sum");
+    }
+    for (size_t i = 0; i < sums.size(); ++i) {
+      int64_t value = 0;
+      std::memcpy(&value, message.data() + i * sizeof(int64_t), sizeof(int64_t));
+      sums[i] += value;
+    }
+  }
+  return sums;
+}
+
+absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& layout,
+                                                const ScanOptions& options,
+                                                const std::atomic<bool>* stop,
+                                                Communicator& communicator, ScanStats* stats) {
+  std::vector<WorkerPartials> workers(static_cast<size_t>(options.threads));
+  ShardCallbacks callbacks;
+  callbacks.begin = [&](int worker, int64_t) {
+    workers[worker].analyzer.emplace(layout);
+    return absl::OkStatus();
+  };
+  callbacks.consume = [&](int worker, int64_t, const Batch& batch) -> absl::Status {
+    SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
+    return workers[worker].analyzer->Update(batch.rows.View(), batch.rows.labels);
+  };
+  callbacks.end = [&](int worker, int64_t shard) {
+    workers[worker].analyzed.emplace_back(
+        shard, workers[worker].analyzer->SaveState().SerializeAsString());
+    return absl::OkStatus();
+  };
+  SKEWFREE_ASSIGN_OR_RETURN(
+      *stats, ScanShards(layout, nullptr, ForThisRank(options, communicator), callbacks));
+  SKEWFREE_RETURN_IF_ERROR(SumStats(communicator, stats));
+  SKEWFREE_ASSIGN_OR_RETURN(
+      transform::Analyzer merged,
+      MergeAnalyzers(layout, communicator, Concat(workers, &WorkerPartials::analyzed)));
+  return merged.Finish();
+}
 
 absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLayout& layout,
                                                      const ScanOptions& options,
                                                      const std::atomic<bool>* stop,
-                                                     ScanStats* stats) {
+                                                     Communicator& communicator, ScanStats* stats) {
   SKEWFREE_ASSIGN_OR_RETURN(const transform::Transformer raw,
                             transform::Transformer::Create(layout.spec(), IdentityState(layout)));
-  std::vector<transform::Analyzer> analyzers(options.threads, transform::Analyzer(layout));
-  std::vector<NormalEquations> workers(options.threads, NormalEquations(layout.num_features()));
+  std::vector<WorkerPartials> workers(static_cast<size_t>(options.threads));
+  ShardCallbacks callbacks;
+  callbacks.begin = [&](int worker, int64_t) {
+    workers[worker].analyzer.emplace(layout);
+    workers[worker].equations.emplace(layout.num_features());
+    return absl::OkStatus();
+  };
+  callbacks.consume = [&](int worker, int64_t, const Batch& batch) -> absl::Status {
+    SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
+    SKEWFREE_RETURN_IF_ERROR(
+        workers[worker].analyzer->Update(batch.rows.View(), batch.rows.labels));
+    workers[worker].equations->Add(batch.features, batch.rows.labels);
+    return absl::OkStatus();
+  };
+  callbacks.end = [&](int worker, int64_t shard) {
+    WorkerPartials& w = workers[worker];
+    w.analyzed.emplace_back(shard, w.analyzer->SaveState().SerializeAsString());
+    w.accumulated.emplace_back(shard, w.equations->Serialize());
+    return absl::OkStatus();
+  };
   SKEWFREE_ASSIGN_OR_RETURN(
-      *stats, ScanFiles(layout, &raw, options, [&](int worker, const Batch& batch) -> absl::Status {
-        SKEWFREE_RETURN_IF_ERROR(CheckStop(stop));
-        SKEWFREE_RETURN_IF_ERROR(analyzers[worker].Update(batch.rows.View()));
-        workers[worker].Add(batch.features, batch.rows.labels);
-        return absl::OkStatus();
-      }));
-  for (size_t i = 1; i < workers.size(); ++i) {
-    SKEWFREE_RETURN_IF_ERROR(analyzers[0].Merge(analyzers[i]));
-    SKEWFREE_RETURN_IF_ERROR(workers[0].Merge(workers[i]));
-  }
-  SKEWFREE_ASSIGN_OR_RETURN(v1::TransformState state, analyzers[0].Finish());
+      *stats, ScanShards(layout, &raw, ForThisRank(options, communicator), callbacks));
+  SKEWFREE_RETURN_IF_ERROR(SumStats(communicator, stats));
+  SKEWFREE_ASSIGN_OR_RETURN(
+      transform::Analyzer merged,
+      MergeAnalyzers(layout, communicator, Concat(workers, &WorkerPartials::analyzed)));
+  SKEWFREE_ASSIGN_OR_RETURN(
+      ShardPartials sums,
+      AllGatherShards(communicator, Concat(workers, &WorkerPartials::accumulated)));
+  NormalEquations equations(layout.num_features());
+  for (const auto& [shard, bytes] : sums)
+    SKEWFREE_RETURN_IF_ERROR(equations.MergeSerialized(bytes));
+  SKEWFREE_ASSIGN_OR_RETURN(v1::TransformState state, merged.Finish());
   SKEWFREE_ASSIGN_OR_RETURN(const transform::Transformer real,
                             transform::Transformer::Create(layout.spec(), state));
   std::vector<double> scale, offset;
@@ -81,8 +185,8 @@ absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLay
     scale.push_back(s.constant ? 0.0 : 1.0 / s.divisor);
     offset.push_back(s.constant ? 0.5 : -s.shift / s.divisor);
   }
-  SKEWFREE_RETURN_IF_ERROR(workers[0].Rescale(scale, offset));
-  return ExactStatistics{std::move(state), std::move(workers[0])};
+  SKEWFREE_RETURN_IF_ERROR(equations.Rescale(scale, offset));
+  return ExactStatistics{std::move(state), std::move(equations)};
 }
 
 }  // namespace skewfree::training

@@ -1,8 +1,9 @@
 // The one-pass jobs over the training files: the analyze pass (-> transform
 // state), and for the exact solver analyze + sufficient statistics in one
-// pass. Both run ScanFiles on all threads with one accumulator per worker,
-// merged at the end (merged sums are exact to rounding; with more than one
-// thread their rounding depends on which worker saw which block).
+// pass. Both scan the logical shards of the files (ScanShards) with one
+// partial result per shard, exchange the partials between ranks and merge
+// them in shard order: the result is the same, bit for bit, for any number of
+// threads and ranks.
 #ifndef SKEWFREE_TRAINING_ANALYSIS_H_
 #define SKEWFREE_TRAINING_ANALYSIS_H_
 
@@ -10,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "skewfree/v1/bundle.pb.h"
+#include "training/distributed/communicator.h"
 #include "training/input/input_pipeline.h"
 #include "training/normal_equations.h"
 #include "transform/feature_layout.h"
@@ -17,13 +19,13 @@
 
 namespace skewfree::training {
 
-// Analyzes every training row. With the min/max normalizer the state does
-// not depend on the thread count (min and max merge exactly); means and
-// variances may differ in the last bits. `stop` (may be null) cancels the
-// pass with CancelledError.
+// Analyzes every training row (this rank's shards, merged with the other
+// ranks'). `stop` (may be null) cancels the pass with CancelledError.
+// `stats` sums all ranks.
 absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& layout,
                                                 const ScanOptions& options,
-                                                const std::atomic<bool>* stop, ScanStats* stats);
+                                                const std::atomic<bool>* stop,
+                                                Communicator& communicator, ScanStats* stats);
 
 // The exact trainer's single pass: analyze and accumulate at once. Rows go
 // through a Transformer whose state makes every dense feature its raw value
@@ -39,7 +41,11 @@ struct ExactStatistics {
 absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLayout& layout,
                                                      const ScanOptions& options,
                                                      const std::atomic<bool>* stop,
-                                                     ScanStats* stats);
+                                                     Communicator& communicator, ScanStats* stats);
+
+// Sums `values` over all ranks (exact: integers), on every rank.
+absl::StatusOr<std::vector<int64_t>> SumOverRanks(Communicator& communicator,
+                                                  std::vector<int64_t> values);
 
 }  // namespace skewfree::training
 

@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -131,6 +132,39 @@ absl::Status NormalEquations::Merge(const NormalEquations& other) {
   for (size_t i = 0; i < xtx_.size(); ++i) xtx_[i] += other.xtx_[i];
   for (size_t i = 0; i < xty_.size(); ++i) xty_[i] += other.xty_[i];
   rows_ += other.rows_;
+  return absl::OkStatus();
+}
+
+std::string NormalEquations::Serialize() const {
+  std::vector<double> values;
+  values.reserve(static_cast<size_t>(dim_ * (dim_ + 1) / 2 + dim_ + 2));
+  values.push_back(static_cast<double>(dim_));
+  values.push_back(static_cast<double>(rows_));  // Exact below 2^53 rows.
+  for (int64_t i = 0; i < dim_; ++i) {
+    for (int64_t j = 0; j <= i; ++j) values.push_back(xtx_[i * dim_ + j]);
+  }
+  values.insert(values.end(), xty_.begin(), xty_.end());
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double));
+}
+
+absl::Status NormalEquations::MergeSerialized(absl::string_view bytes) {
+  const size_t expected = static_cast<size_t>(dim_ * (dim_ + 1) / 2 + dim_ + 2) * sizeof(double);
+  std::vector<double> values(expected / sizeof(double));
+  if (bytes.size() != expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("normal equations of ", bytes.size(), " bytes, expected ", expected));
+  }
+  std::memcpy(values.data(), bytes.data(), expected);
+  if (values[0] != static_cast<double>(dim_)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot merge normal equations of dimension ", values[0], " into ", dim_));
+  }
+  rows_ += static_cast<int64_t>(values[1]);
+  size_t k = 2;
+  for (int64_t i = 0; i < dim_; ++i) {
+    for (int64_t j = 0; j <= i; ++j) xtx_[i * dim_ + j] += values[k++];
+  }
+  for (int64_t i = 0; i < dim_; ++i) xty_[i] += values[k++];
   return absl::OkStatus();
 }
 

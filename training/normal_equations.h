@@ -4,10 +4,12 @@
 #define SKEWFREE_TRAINING_NORMAL_EQUATIONS_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "transform/transformer.h"
 
@@ -26,6 +28,12 @@ class NormalEquations {
   void Add(const transform::CompactBatch& batch, absl::Span<const float> labels);
   // Adds what `other` accumulated; InvalidArgument for another dimension.
   absl::Status Merge(const NormalEquations& other);
+
+  // The accumulated sums, exactly (the lower triangle), for exchange between
+  // ranks; MergeSerialized(a.Serialize()) adds the very values Merge(a) adds.
+  // InvalidArgument for bytes of another dimension or a truncated message.
+  std::string Serialize() const;
+  absl::Status MergeSerialized(absl::string_view bytes);
 
   // Solves (X^T X + ridge * rows * I') p = X^T y with LDLT, where I' is the
   // identity without the bias entry (the bias is not shrunk). The ridge makes

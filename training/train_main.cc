@@ -14,6 +14,7 @@
 #include "common/dashed_flags.h"
 #include "common/flag_usage.h"
 #include "model/bundle.h"
+#include "training/distributed/communicator.h"
 #include "training/trainer.h"
 #include "transform/feature_layout.h"
 
@@ -147,18 +148,42 @@ int main(int argc, char** argv) {
     absl::FPrintF(stderr, "error: %s\n", options.status().message());
     return 2;
   }
+  // Started by mpirun: join the other ranks (see README, "Training on many
+  // machines"); otherwise run alone, without touching MPI at all.
+  absl::StatusOr<std::unique_ptr<skewfree::training::Communicator>> communicator =
+      skewfree::training::ConnectFromEnvironment();
+  if (!communicator.ok()) {
+    absl::FPrintF(stderr, "error: %s\n", communicator.status().message());
+    return 1;
+  }
+  skewfree::training::Communicator& ranks = **communicator;
+  options->communicator = &ranks;
+  FILE* discard = nullptr;
+  if (ranks.rank() != 0) {
+    // Rank 0 speaks for the job; the others report only errors (below).
+    discard = std::fopen("/dev/null", "w");
+    if (discard != nullptr) options->out = options->log = discard;
+  }
   struct sigaction action = {};
   action.sa_handler = OnSignal;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   const absl::Status status = skewfree::training::RunTrainer(*options);
+  int exit_code = 0;
   if (absl::IsCancelled(status)) {
     absl::FPrintF(stderr, "%s\n", status.message());
-    return kExitInterrupted;
+    exit_code = kExitInterrupted;
+  } else if (!status.ok()) {
+    absl::FPrintF(stderr, "error: %s%s\n", status.message(),
+                  ranks.size() > 1 ? absl::StrCat(" (rank ", ranks.rank(), ")") : "");
+    exit_code = 1;
   }
-  if (!status.ok()) {
-    absl::FPrintF(stderr, "error: %s\n", status.message());
-    return 1;
+  // A rank that stops early would leave the others waiting in a collective:
+  // end them all (mpirun then exits with this code).
+  if (exit_code != 0 && ranks.size() > 1) {
+    std::fflush(stderr);
+    ranks.Abort(exit_code);
   }
-  return 0;
+  if (discard != nullptr) std::fclose(discard);
+  return exit_code;
 }

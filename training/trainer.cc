@@ -112,7 +112,10 @@ std::string Fingerprint(const TrainerOptions& o) {
 // model and optimizer objects. Thread-compatible.
 class Job {
  public:
-  explicit Job(const TrainerOptions& options) : o_(options) {}
+  explicit Job(const TrainerOptions& options)
+      : o_(options),
+        local_(options.communicator == nullptr ? MakeLocalCommunicator() : nullptr),
+        comm_(options.communicator != nullptr ? *options.communicator : *local_) {}
   absl::Status Run();
 
  private:
@@ -140,7 +143,12 @@ class Job {
   ScanOptions Scan() const;
   std::string ModelPath(const char* name) const { return o_.model_dir + "/" + name; }
 
+  // Rank 0 speaks for the job: metrics, checkpoints, report, export.
+  bool leader() const { return comm_.rank() == 0; }
+
   const TrainerOptions& o_;
+  const std::unique_ptr<Communicator> local_;  // When no communicator is given.
+  Communicator& comm_;
   std::optional<transform::FeatureLayout> layout_;
   std::optional<transform::Transformer> transformer_;
   std::unique_ptr<CheckpointStore> store_;
@@ -191,8 +199,9 @@ absl::Status Job::Setup(bool* finished) {
                             transform::FeatureLayout::Create(o_.spec));
   layout_.emplace(std::move(layout));
   SKEWFREE_ASSIGN_OR_RETURN(store_, CheckpointStore::Create({o_.model_dir, o_.keep_checkpoints}));
-  SKEWFREE_ASSIGN_OR_RETURN(metrics_,
-                            TrainingMetrics::Create({o_.metrics_address, o_.metrics_port}));
+  SKEWFREE_ASSIGN_OR_RETURN(
+      metrics_, TrainingMetrics::Create({o_.metrics_address, leader() ? o_.metrics_port : -1}));
+  metrics_->SetRanks(comm_.size());
   if (metrics_->port() != 0) {
     absl::FPrintF(o_.out, "metrics listening on %s:%d\n", o_.metrics_address, metrics_->port());
     std::fflush(o_.out);
@@ -213,7 +222,9 @@ absl::Status Job::Setup(bool* finished) {
   }
   record_.set_format_version(kCheckpointFormatVersion);
   record_.set_run_fingerprint(Fingerprint(o_));
-  record_.set_run_id(NewRunId());
+  // Rank 0's draw, so every rank's record names the same run.
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> ids, comm_.AllGather(NewRunId()));
+  record_.set_run_id(ids[0]);
   record_.set_optimizer(OptimizerName(o_.optimizer));
   record_.set_best_eval_rmse(std::numeric_limits<double>::infinity());
   *record_.mutable_spec() = o_.spec;
@@ -227,7 +238,7 @@ absl::Status Job::Analyze() {
   const absl::Time start = absl::Now();
   ScanStats stats;
   SKEWFREE_ASSIGN_OR_RETURN(*record_.mutable_transform_state(),
-                            AnalyzeFiles(*layout_, Scan(), o_.stop, &stats));
+                            AnalyzeFiles(*layout_, Scan(), o_.stop, comm_, &stats));
   absl::FPrintF(o_.log, "analyzed %d rows (%.1f MB) in %.2f s%s\n", stats.rows,
                 static_cast<double>(stats.bytes) / 1e6, absl::ToDoubleSeconds(absl::Now() - start),
                 stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows") : "");
@@ -332,7 +343,7 @@ absl::Status Job::AfterStep(InputPipeline& pipeline) {
   if (o_.eval_every > 0 && step % o_.eval_every == 0 && step < total) {
     SKEWFREE_ASSIGN_OR_RETURN(EvalResult result, Evaluate(false));
     RecordEval(result);
-    if (o_.export_best && result.rmse == record_.best_eval_rmse()) {
+    if (o_.export_best && leader() && result.rmse == record_.best_eval_rmse()) {
       SKEWFREE_RETURN_IF_ERROR(Export(result));
     }
   }
@@ -348,7 +359,7 @@ absl::Status Job::TrainExact() {
   const absl::Time start = absl::Now();
   ScanStats stats;
   SKEWFREE_ASSIGN_OR_RETURN(ExactStatistics exact,
-                            AnalyzeAndAccumulate(*layout_, Scan(), o_.stop, &stats));
+                            AnalyzeAndAccumulate(*layout_, Scan(), o_.stop, comm_, &stats));
   *record_.mutable_transform_state() = std::move(exact.state);
   SKEWFREE_RETURN_IF_ERROR(MakeTransformer());
   SKEWFREE_ASSIGN_OR_RETURN(std::vector<double> parameters, exact.equations.Solve(o_.ridge));
@@ -370,6 +381,7 @@ absl::Status Job::TrainExact() {
 absl::Status Job::Finish(const v1::InputPosition& position) {
   SKEWFREE_ASSIGN_OR_RETURN(EvalResult result, Evaluate(true));
   RecordEval(result);
+  if (!leader()) return absl::OkStatus();
   SKEWFREE_RETURN_IF_ERROR(Export(result));
   SKEWFREE_RETURN_IF_ERROR(WriteReport(result));
   SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(position, true));
@@ -391,10 +403,13 @@ absl::StatusOr<EvalResult> Job::Evaluate(bool final) {
   eval.threads = o_.threads;
   eval.batch_size = kEvalBatchRows;
   eval.bad_rows = o_.bad_rows;
-  if (final) {
+  // Every rank evaluates the (small) eval set alike, in file order, so the
+  // metrics are the single-process run's; only rank 0 keeps the extras.
+  if (final && leader()) {
     eval.predictions_rows = o_.eval_predictions_rows;
     eval.predictions_path = ModelPath(kPredictionsFile);
     eval.max_errors = kMaxReportErrors;
+    eval.histograms = true;
   }
   return training::Evaluate(*transformer_, model_->ToLinearModel(), eval);
 }
@@ -417,6 +432,7 @@ absl::Status Job::SaveCheckpoint(const v1::InputPosition& position, bool finishe
   if (adam_ != nullptr) *record_.mutable_adam() = adam_->Save();
   *record_.mutable_input() = position;
   record_.set_finished(finished);
+  if (!leader()) return absl::OkStatus();
   SKEWFREE_RETURN_IF_ERROR(store_->Write(record_));
   metrics_->AddCheckpoint();
   return absl::OkStatus();
@@ -427,6 +443,7 @@ absl::Status Job::Export(const EvalResult& result) {
   *bundle.mutable_spec() = o_.spec;
   *bundle.mutable_transform_state() = record_.transform_state();
   *bundle.mutable_model() = model_->ToProto(*layout_);
+  *bundle.mutable_eval_statistics() = result.statistics;
   v1::BundleMetadata* meta = bundle.mutable_metadata();
   meta->set_model_name(std::filesystem::path(o_.export_dir).lexically_normal().filename().string());
   meta->set_training_rows(record_.transform_state().rows());
@@ -500,6 +517,7 @@ absl::Status Job::WriteReport(const EvalResult& result) {
   }
   data.eval_errors = result.errors;
   data.heatmap = CrossHeatmap(*layout_, model_->parameters());
+  data.skew = SkewHistograms(record_.transform_state(), result.statistics);
   return common::WriteFileAtomically(ModelPath(kReportFile), RenderReport(data));
 }
 

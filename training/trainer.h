@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "skewfree/v1/bundle.pb.h"
 #include "training/adam.h"
+#include "training/distributed/communicator.h"
 #include "training/input/input_pipeline.h"
 
 namespace skewfree::training {
@@ -50,6 +51,10 @@ struct TrainerOptions {
   // Set (e.g. by a signal handler) to stop after the current step with a
   // checkpoint. Not owned; may be null.
   const std::atomic<bool>* stop = nullptr;
+  // The ranks of a data-parallel run (borrowed; null = this process alone).
+  // Rank 0 serves metrics, writes checkpoints, the report and the bundle;
+  // every rank computes the same weights.
+  Communicator* communicator = nullptr;
   FILE* out = stdout;     // Machine-readable lines ("exported ...", "metrics listening on ...").
   FILE* log = stderr;     // Progress and diagnostics.
   bool terminal = false;  // `log` is a terminal: redraw the progress line.

@@ -41,6 +41,8 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
     metrics->eval_rmse_ = NewGauge(r, "skewfree_eval_rmse", "RMSE on the eval files.");
     metrics->eval_mae_ = NewGauge(r, "skewfree_eval_mae", "MAE on the eval files.");
     metrics->step_ = NewGauge(r, "skewfree_training_step", "Optimizer steps done.");
+    metrics->ranks_ = NewGauge(r, "skewfree_training_ranks",
+                               "Processes of the data-parallel run (1 without mpirun).");
     metrics->examples_ = NewCounter(r, "skewfree_training_examples_total",
                                     "Training rows consumed by the optimizer.");
     metrics->bad_rows_ = NewCounter(r, "skewfree_training_bad_rows_total",
@@ -68,6 +70,7 @@ void TrainingMetrics::SetEval(double rmse, double mae) {
   eval_mae_->Set(mae);
 }
 void TrainingMetrics::SetStep(int64_t step) { step_->Set(static_cast<double>(step)); }
+void TrainingMetrics::SetRanks(int ranks) { ranks_->Set(static_cast<double>(ranks)); }
 void TrainingMetrics::AddExamples(int64_t n) { examples_->Increment(static_cast<double>(n)); }
 void TrainingMetrics::AddBadRows(int64_t n) {
   if (n > 0) bad_rows_->Increment(static_cast<double>(n));

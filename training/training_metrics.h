@@ -46,6 +46,8 @@ class TrainingMetrics {
   void SetLoss(double loss);
   void SetEval(double rmse, double mae);
   void SetStep(int64_t step);
+  // Processes of the data-parallel run (1 without mpirun).
+  void SetRanks(int ranks);
   void AddExamples(int64_t n);
   void AddBadRows(int64_t n);
   void AddCheckpoint();
@@ -66,6 +68,7 @@ class TrainingMetrics {
   prometheus::Gauge* eval_rmse_ = nullptr;
   prometheus::Gauge* eval_mae_ = nullptr;
   prometheus::Gauge* step_ = nullptr;
+  prometheus::Gauge* ranks_ = nullptr;
   prometheus::Counter* examples_ = nullptr;
   prometheus::Counter* bad_rows_ = nullptr;
   prometheus::Counter* checkpoints_ = nullptr;

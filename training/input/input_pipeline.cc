@@ -32,8 +32,8 @@ using internal::WorkItem;
 
 constexpr int64_t kPipelineBlockBytes = 2 << 20;
 constexpr int64_t kScanBlockBytes = 4 << 20;
-constexpr size_t kChunkRows = 8192;      // Rows per parsed chunk in the pipeline.
-constexpr size_t kChunksPerItem = 16;    // Parsed chunks one item may queue.
+constexpr size_t kChunkRows = 8192;    // Rows per parsed chunk in the pipeline.
+constexpr size_t kChunksPerItem = 16;  // Parsed chunks one item may queue.
 
 // The shuffle RNG: SplitMix64, portable and seeded per epoch.
 class ShuffleRandom {
@@ -41,9 +41,7 @@ class ShuffleRandom {
   void Seed(uint64_t seed, int64_t epoch) {
     state_ = seed ^ (static_cast<uint64_t>(epoch) * 0xd1342543de82ef95ULL);
   }
-  size_t Below(size_t n) {
-    return static_cast<size_t>(common::SplitMix64Below(&state_, n));
-  }
+  size_t Below(size_t n) { return static_cast<size_t>(common::SplitMix64Below(&state_, n)); }
 
  private:
   uint64_t state_ = 0;
@@ -107,15 +105,14 @@ absl::StatusOr<std::vector<std::string>> ExpandPatterns(const std::string& patte
 struct Chunk {
   Batch batch;
   int64_t bad_rows = 0;
-  bool last = false;    // The item's final chunk.
-  absl::Status error;   // Set on the final chunk of an item that failed.
+  bool last = false;   // The item's final chunk.
+  absl::Status error;  // Set on the final chunk of an item that failed.
 };
 
 class InputPipeline::Impl {
  public:
   Impl(const transform::FeatureLayout& layout, const transform::Transformer* transformer,
-       InputOptions options, std::vector<std::string> files,
-       std::vector<FileSchema> schemas)
+       InputOptions options, std::vector<std::string> files, std::vector<FileSchema> schemas)
       : layout_(layout),
         transformer_(transformer),
         options_(std::move(options)),
@@ -168,8 +165,7 @@ class InputPipeline::Impl {
       return absl::FailedPreconditionError("Restore() must come before the first Next()");
     }
     const int64_t epoch_batches = position.epoch_batches_emitted();
-    if (position.epoch() < 0 || epoch_batches < 0 ||
-        epoch_batches > position.batches_emitted()) {
+    if (position.epoch() < 0 || epoch_batches < 0 || epoch_batches > position.batches_emitted()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "input position is malformed: epoch ", position.epoch(), ", batches emitted ",
           position.batches_emitted(), ", of which in this epoch ", epoch_batches));
@@ -179,9 +175,8 @@ class InputPipeline::Impl {
         position.shuffle_buffer() != static_cast<int64_t>(options_.shuffle_buffer)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "input position was taken with seed ", position.seed(), ", batch size ",
-          position.batch_size(), ", shuffle buffer ", position.shuffle_buffer(),
-          "; this run has ", options_.seed, ", ", options_.batch_size, ", ",
-          options_.shuffle_buffer));
+          position.batch_size(), ", shuffle buffer ", position.shuffle_buffer(), "; this run has ",
+          options_.seed, ", ", options_.batch_size, ", ", options_.shuffle_buffer));
     }
     epoch_ = position.epoch();
     random_.Seed(options_.seed, epoch_);
@@ -393,7 +388,7 @@ class InputPipeline::Impl {
   size_t chunk_pos_ = 0;
   bool input_done_ = false;  // The current epoch's chunks are all taken.
   std::unique_ptr<internal::ShuffleBuffer> buffer_;
-  Batch scratch_;            // Batches skipped after Restore().
+  Batch scratch_;  // Batches skipped after Restore().
   ShuffleRandom random_;
   int64_t epoch_ = 0;
   int64_t epoch_batches_ = 0;
@@ -437,19 +432,27 @@ int64_t InputPipeline::bad_rows() const { return impl_->bad_rows(); }
 int64_t InputPipeline::rows_read() const { return impl_->rows_read(); }
 const std::vector<std::string>& InputPipeline::files() const { return impl_->files(); }
 
-absl::StatusOr<ScanStats> ScanFiles(
-    const transform::FeatureLayout& layout, const transform::Transformer* transformer,
-    const ScanOptions& options,
-    const std::function<absl::Status(int worker, const Batch& batch)>& consume) {
+absl::StatusOr<ScanStats> ScanShards(const transform::FeatureLayout& layout,
+                                     const transform::Transformer* transformer,
+                                     const ScanOptions& options, const ShardCallbacks& callbacks) {
   if (options.batch_size == 0) return absl::InvalidArgumentError("batch_size must be > 0");
   if (options.threads < 1 || options.threads > 256) {
     return absl::InvalidArgumentError(
         absl::StrCat("threads must be in [1, 256], got ", options.threads));
   }
+  if (options.num_ranks < 1 || options.rank < 0 || options.rank >= options.num_ranks) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rank ", options.rank, " of ", options.num_ranks, " ranks"));
+  }
   SKEWFREE_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPatterns(options.patterns));
   SKEWFREE_ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
   const std::vector<WorkItem> items = internal::MakeWorkItems(schemas, kScanBlockBytes);
-  std::atomic<size_t> next_item{0};
+  std::vector<int64_t> mine;
+  for (size_t i = static_cast<size_t>(options.rank); i < items.size();
+       i += static_cast<size_t>(options.num_ranks)) {
+    mine.push_back(static_cast<int64_t>(i));
+  }
+  std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::atomic<int64_t> rows{0}, bad_rows{0}, bytes{0};
   absl::Mutex mu;
@@ -457,16 +460,21 @@ absl::StatusOr<ScanStats> ScanFiles(
   auto work = [&](int worker) {
     BlockParser parser(layout, transformer, options.bad_rows, options.batch_size);
     Batch batch;
+    int64_t shard = -1;
     const BlockParser::Acquire acquire = [&batch] { return &batch; };
     const BlockParser::Emit emit = [&](Batch* filled, int64_t bad, bool last) {
       bad_rows += bad;
       if (filled->num_rows() == 0) return absl::OkStatus();
       rows += static_cast<int64_t>(filled->num_rows());
       if (failed) return absl::CancelledError("scan stopped");
-      return consume(worker, *filled);
+      return callbacks.consume(worker, shard, *filled);
     };
-    for (size_t i = next_item++; i < items.size() && !failed; i = next_item++) {
-      absl::Status status = parser.Process(schemas[items[i].file], items[i], acquire, emit);
+    for (size_t i = next++; i < mine.size() && !failed; i = next++) {
+      shard = mine[i];
+      const WorkItem& item = items[static_cast<size_t>(shard)];
+      absl::Status status = callbacks.begin ? callbacks.begin(worker, shard) : absl::OkStatus();
+      if (status.ok()) status = parser.Process(schemas[item.file], item, acquire, emit);
+      if (status.ok() && callbacks.end) status = callbacks.end(worker, shard);
       if (!status.ok()) {
         absl::MutexLock lock(&mu);
         if (first_error.ok() && !failed) first_error = status;
@@ -480,7 +488,18 @@ absl::StatusOr<ScanStats> ScanFiles(
   work(0);
   for (std::thread& thread : threads) thread.join();
   if (!first_error.ok()) return first_error;
-  return ScanStats{rows.load(), bad_rows.load(), bytes.load()};
+  return ScanStats{rows.load(), bad_rows.load(), bytes.load(), static_cast<int64_t>(items.size())};
+}
+
+absl::StatusOr<ScanStats> ScanFiles(
+    const transform::FeatureLayout& layout, const transform::Transformer* transformer,
+    const ScanOptions& options,
+    const std::function<absl::Status(int worker, const Batch& batch)>& consume) {
+  ShardCallbacks callbacks;
+  callbacks.consume = [&consume](int worker, int64_t, const Batch& batch) {
+    return consume(worker, batch);
+  };
+  return ScanShards(layout, transformer, options, callbacks);
 }
 
 }  // namespace skewfree::training

@@ -130,13 +130,41 @@ struct ScanOptions {
   int threads = 2;       // Worker threads (>= 1); `consume` runs on them.
   size_t batch_size = 4096;
   BadRowPolicy bad_rows = BadRowPolicy::kFail;
+  // Data-parallel runs: this process scans only the shards s with
+  // s % num_ranks == rank (see ScanShards).
+  int rank = 0;
+  int num_ranks = 1;
 };
 
 struct ScanStats {
   int64_t rows = 0;      // Valid rows passed to `consume`.
   int64_t bad_rows = 0;  // Rows skipped (kSkip).
   int64_t bytes = 0;     // CSV bytes parsed (decompressed for .gz).
+  int64_t shards = 0;    // Logical shards of the pass (all ranks').
 };
+
+// What ScanShards calls, on a worker thread. `begin` and `end` may be empty.
+struct ShardCallbacks {
+  std::function<absl::Status(int worker, int64_t shard)> begin;
+  std::function<absl::Status(int worker, int64_t shard, const Batch& batch)> consume;
+  // After the shard's last batch (not after an error).
+  std::function<absl::Status(int worker, int64_t shard)> end;
+};
+
+// The logical shards of a scan: 4 MB line-aligned byte ranges of plain files
+// (the lines that start in the range) and whole gzip files, numbered in file
+// order. They follow from the sorted file list and the file sizes alone, so
+// they are the same for every thread and rank count: accumulating one partial
+// result per shard and merging the partials in shard order gives the same
+// bits however the shards were spread.
+//
+// Scans this rank's shards on `threads` threads. Each shard is scanned by one
+// worker, start to end: `begin`, then `consume` with its batches in file
+// order (the same batch boundaries every time), then `end`. Errors as
+// ScanFiles. stats->shards counts the shards of all ranks.
+absl::StatusOr<ScanStats> ScanShards(const transform::FeatureLayout& layout,
+                                     const transform::Transformer* transformer,
+                                     const ScanOptions& options, const ShardCallbacks& callbacks);
 
 // One unordered pass over all files on `threads` threads, for one-pass
 // algorithms (analyze; the exact solver's sufficient statistics). `consume` is
