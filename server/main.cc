@@ -54,6 +54,11 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA: require client certificates signed by it (mutual TLS).");
 ABSL_FLAG(int64_t, max_batch, 65536, "Rows allowed per ModelInfer request.");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "Largest request message accepted.");
+ABSL_FLAG(absl::Duration, drift_window, absl::Hours(1),
+          "Sliding window over which served inputs are compared with the training data "
+          "(skewfree_feature_drift_*); 0 turns drift monitoring off.");
+ABSL_FLAG(int64_t, drift_min_rows, 1000,
+          "Rows a window needs before its PSI and JSD are reported (NaN below).");
 
 namespace skewfree::server {
 namespace {
@@ -112,6 +117,11 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   }
   options.versions.models = std::move(models);
   options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  options.versions.drift.window = absl::GetFlag(FLAGS_drift_window);
+  options.versions.drift.min_rows = absl::GetFlag(FLAGS_drift_min_rows);
+  if (options.versions.drift.window < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--drift-window must not be negative");
+  }
   for (const auto& [name, value] :
        {std::pair{"--drain-timeout", absl::GetFlag(FLAGS_drain_timeout)},
         std::pair{"--drain-grace", absl::GetFlag(FLAGS_drain_grace)},

@@ -110,6 +110,8 @@ absl::Status Server::StartMetrics(const Options& options) {
     for (const auto& collectable : metrics_->collectables()) {
       exposer_->RegisterCollectable(collectable);
     }
+    // Per-bin drift detail for `skewfree-client drift`, off the scraped page.
+    exposer_->RegisterCollectable(metrics_->drift_details(), "/drift");
     const std::vector<int> ports = exposer_->GetListeningPorts();
     if (ports.empty()) throw std::runtime_error("no listening port");
     metrics_port_ = ports.front();
