@@ -68,15 +68,23 @@ absl::Status SumStats(Communicator& communicator, ScanStats* stats) {
 // Gathers every rank's analyzer partials and merges them in shard order.
 absl::StatusOr<transform::Analyzer> MergeAnalyzers(const transform::FeatureLayout& layout,
                                                    Communicator& communicator,
-                                                   const ShardPartials& mine) {
+                                                   const ShardPartials& mine,
+                                                   std::vector<int64_t>* shard_rows) {
   SKEWFREE_ASSIGN_OR_RETURN(ShardPartials all, AllGatherShards(communicator, mine));
   transform::Analyzer merged(layout);
+  if (shard_rows != nullptr) shard_rows->clear();
   for (const auto& [shard, bytes] : all) {
     v1::AnalyzerState state;
     if (!state.ParseFromString(bytes)) {
       return absl::InvalidArgumentError(absl::StrCat("shard ", shard, ": bad analyzer state"));
     }
     SKEWFREE_RETURN_IF_ERROR(merged.MergeState(state));
+    if (shard_rows != nullptr) {
+      if (shard != static_cast<int64_t>(shard_rows->size())) {
+        return absl::InternalError(absl::StrCat("shard ", shard, " missing from the exchange"));
+      }
+      shard_rows->push_back(state.rows());
+    }
   }
   return merged;
 }
@@ -113,7 +121,8 @@ absl::StatusOr<std::vector<int64_t>> SumOverRanks(Communicator& communicator,
 absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& layout,
                                                 const ScanOptions& options,
                                                 const std::atomic<bool>* stop,
-                                                Communicator& communicator, ScanStats* stats) {
+                                                Communicator& communicator, ScanStats* stats,
+                                                std::vector<int64_t>* shard_rows) {
   std::vector<WorkerPartials> workers(static_cast<size_t>(options.threads));
   ShardCallbacks callbacks;
   callbacks.begin = [&](int worker, int64_t) {
@@ -134,7 +143,7 @@ absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& 
   SKEWFREE_RETURN_IF_ERROR(SumStats(communicator, stats));
   SKEWFREE_ASSIGN_OR_RETURN(
       transform::Analyzer merged,
-      MergeAnalyzers(layout, communicator, Concat(workers, &WorkerPartials::analyzed)));
+      MergeAnalyzers(layout, communicator, Concat(workers, &WorkerPartials::analyzed), shard_rows));
   return merged.Finish();
 }
 
@@ -169,7 +178,7 @@ absl::StatusOr<ExactStatistics> AnalyzeAndAccumulate(const transform::FeatureLay
   SKEWFREE_RETURN_IF_ERROR(SumStats(communicator, stats));
   SKEWFREE_ASSIGN_OR_RETURN(
       transform::Analyzer merged,
-      MergeAnalyzers(layout, communicator, Concat(workers, &WorkerPartials::analyzed)));
+      MergeAnalyzers(layout, communicator, Concat(workers, &WorkerPartials::analyzed), nullptr));
   SKEWFREE_ASSIGN_OR_RETURN(
       ShardPartials sums,
       AllGatherShards(communicator, Concat(workers, &WorkerPartials::accumulated)));

@@ -21,11 +21,13 @@ namespace skewfree::training {
 
 // Analyzes every training row (this rank's shards, merged with the other
 // ranks'). `stop` (may be null) cancels the pass with CancelledError.
-// `stats` sums all ranks.
+// `stats` sums all ranks. `shard_rows` (may be null) gets the valid rows of
+// every logical shard.
 absl::StatusOr<v1::TransformState> AnalyzeFiles(const transform::FeatureLayout& layout,
                                                 const ScanOptions& options,
                                                 const std::atomic<bool>* stop,
-                                                Communicator& communicator, ScanStats* stats);
+                                                Communicator& communicator, ScanStats* stats,
+                                                std::vector<int64_t>* shard_rows = nullptr);
 
 // The exact trainer's single pass: analyze and accumulate at once. Rows go
 // through a Transformer whose state makes every dense feature its raw value

@@ -29,26 +29,32 @@ void LinearRegression::Predict(const transform::CompactBatch& batch, absl::Span<
   ToLinearModel().Predict(batch, out);
 }
 
-double LinearRegression::LossAndGradient(const transform::CompactBatch& batch,
-                                         absl::Span<const float> labels,
-                                         absl::Span<double> gradient) const {
-  std::fill(gradient.begin(), gradient.end(), 0.0);
-  if (batch.num_rows == 0) return 0.0;
+void LinearRegression::AddLossAndGradientSums(const transform::CompactBatch& batch,
+                                              absl::Span<const float> labels, double* loss,
+                                              absl::Span<double> gradient) const {
   const model::LinearModel model = ToLinearModel();
   const size_t bias = parameters_.size() - 1;
-  double loss = 0;
   for (size_t row = 0; row < batch.num_rows; ++row) {
     const float* dense = batch.dense_row(row);
     const int32_t* active = batch.active_row(row);
     const double residual = model.PredictRow(dense, batch.num_dense, active, batch.num_active) -
                             static_cast<double>(labels[row]);
-    loss += residual * residual;
+    *loss += residual * residual;
     for (int i = 0; i < batch.num_dense; ++i) {
       gradient[i] += residual * static_cast<double>(dense[i]);
     }
     for (int i = 0; i < batch.num_active; ++i) gradient[active[i]] += residual;
     gradient[bias] += residual;
   }
+}
+
+double LinearRegression::LossAndGradient(const transform::CompactBatch& batch,
+                                         absl::Span<const float> labels,
+                                         absl::Span<double> gradient) const {
+  std::fill(gradient.begin(), gradient.end(), 0.0);
+  if (batch.num_rows == 0) return 0.0;
+  double loss = 0;
+  AddLossAndGradientSums(batch, labels, &loss, gradient);
   // d/dp mean(r^2) = 2/n * sum(r * dr/dp).
   const double n = static_cast<double>(batch.num_rows);
   for (double& g : gradient) g *= 2.0 / n;

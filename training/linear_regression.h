@@ -37,6 +37,11 @@ class LinearRegression : public Hypothesis {
   void Predict(const transform::CompactBatch& batch, absl::Span<double> out) const override;
   double LossAndGradient(const transform::CompactBatch& batch, absl::Span<const float> labels,
                          absl::Span<double> gradient) const override;
+  // The sums behind LossAndGradient: adds sum(r^2) and sum(r * dr/dp) over
+  // the rows to *loss and `gradient` (not cleared), so a batch's parts can be
+  // accumulated apart and added in a fixed order (data-parallel training).
+  void AddLossAndGradientSums(const transform::CompactBatch& batch, absl::Span<const float> labels,
+                              double* loss, absl::Span<double> gradient) const;
 
  private:
   std::vector<double> parameters_;  // Weights, then the bias.

@@ -1,6 +1,7 @@
 #include "training/trainer.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -16,6 +17,8 @@
 #include "model/bundle.h"
 #include "training/analysis.h"
 #include "training/checkpoint_store.h"
+#include "training/distributed/shard_exchange.h"
+#include "training/distributed/sharded_batch_stream.h"
 #include "training/evaluator.h"
 #include "training/linear_regression.h"
 #include "training/progress.h"
@@ -39,6 +42,10 @@ namespace {
 
 constexpr char kPredictionsFile[] = "eval_predictions.csv";
 constexpr char kReportFile[] = "report.html";
+// Logical shards read at once by Adam (sharded_batch_stream.h): the batch
+// mixes up to this many 4 MB stretches of the data, and up to this many ranks
+// share each step's work.
+constexpr int64_t kShardsPerWave = 16;
 constexpr size_t kEvalBatchRows = 4096;
 constexpr size_t kMaxReportErrors = 200000;
 constexpr int64_t kMaxHistoryPoints = 2000;
@@ -124,7 +131,9 @@ class Job {
   absl::Status Resume(v1::Checkpoint checkpoint);
   absl::Status MakeTransformer();
   absl::Status TrainAdam();
-  absl::Status AfterStep(InputPipeline& pipeline);
+  absl::Status AfterStep(const ShardedBatchStream& stream);
+  absl::Status CombinedGradient(const GlobalBatch& batch);
+  v1::InputPosition PositionOf(const ShardedBatchStream& stream) const;
   absl::Status TrainExact();
   absl::Status Finish(const v1::InputPosition& position);
   absl::StatusOr<EvalResult> Evaluate(bool final);
@@ -158,8 +167,6 @@ class Job {
   std::unique_ptr<Progress> progress_;
   v1::Checkpoint record_;
   std::vector<double> gradient_;
-  int64_t pipeline_bad_rows_ = 0;  // Seen by this process's training stream.
-  int64_t bad_rows_before_ = 0;    // From the checkpoint resumed.
   double last_loss_ = 0;
 };
 
@@ -175,8 +182,10 @@ int64_t Job::TotalSteps() const {
   if (o_.optimizer == OptimizerKind::kExact) return 1;
   int64_t total = o_.max_steps > 0 ? o_.max_steps : std::numeric_limits<int64_t>::max();
   if (o_.epochs > 0) {
-    const int64_t batch = static_cast<int64_t>(o_.batch_size);
-    const int64_t per_epoch = (record_.transform_state().rows() + batch - 1) / batch;
+    const std::vector<int64_t> shard_rows(record_.input().shard_rows().begin(),
+                                          record_.input().shard_rows().end());
+    const int64_t per_epoch = ShardedBatchStream::StepsPerEpoch(shard_rows, o_.batch_size,
+                                                                record_.input().shards_per_wave());
     total = std::min(total, o_.epochs * per_epoch);
   }
   return total;
@@ -237,8 +246,20 @@ absl::Status Job::Setup(bool* finished) {
 absl::Status Job::Analyze() {
   const absl::Time start = absl::Now();
   ScanStats stats;
+  std::vector<int64_t> shard_rows;
   SKEWFREE_ASSIGN_OR_RETURN(*record_.mutable_transform_state(),
-                            AnalyzeFiles(*layout_, Scan(), o_.stop, comm_, &stats));
+                            AnalyzeFiles(*layout_, Scan(), o_.stop, comm_, &stats, &shard_rows));
+  // What fixes every batch of the run, for any number of ranks (and what a
+  // resumed run reads back instead of analyzing again).
+  v1::InputPosition* input = record_.mutable_input();
+  input->set_seed(o_.seed);
+  input->set_batch_size(static_cast<int64_t>(o_.batch_size));
+  input->set_shuffle_buffer(static_cast<int64_t>(o_.shuffle_buffer));
+  input->set_shards_per_wave(kShardsPerWave);
+  input->mutable_shard_rows()->Assign(shard_rows.begin(), shard_rows.end());
+  // Bad rows are the same in every epoch: counted once, here.
+  record_.set_bad_rows(stats.bad_rows);
+  metrics_->AddBadRows(stats.bad_rows);
   absl::FPrintF(o_.log, "analyzed %d rows (%.1f MB) in %.2f s%s\n", stats.rows,
                 static_cast<double>(stats.bytes) / 1e6, absl::ToDoubleSeconds(absl::Now() - start),
                 stats.bad_rows > 0 ? absl::StrCat(", skipped ", stats.bad_rows, " bad rows") : "");
@@ -257,7 +278,6 @@ absl::Status Job::Resume(v1::Checkpoint checkpoint) {
   SKEWFREE_ASSIGN_OR_RETURN(LinearRegression model,
                             LinearRegression::FromProto(record_.model(), *layout_));
   model_ = std::make_unique<LinearRegression>(std::move(model));
-  bad_rows_before_ = record_.bad_rows();
   metrics_->SetStep(record_.step());
   metrics_->AddExamples(record_.examples_seen());
   metrics_->AddBadRows(record_.bad_rows());
@@ -287,31 +307,39 @@ absl::Status Job::TrainAdam() {
   if (adam.decay_steps <= 0) adam.decay_steps = total;
   adam_ = std::make_unique<Adam>(adam, model_->num_parameters());
   if (record_.has_adam()) SKEWFREE_RETURN_IF_ERROR(adam_->Restore(record_.adam()));
-  InputOptions input;
+  ShardedStreamOptions input;
   input.patterns = o_.train;
   input.batch_size = o_.batch_size;
   input.shuffle_buffer = o_.shuffle_buffer;
   input.seed = o_.seed;
-  input.epochs = o_.epochs;  // 0: forever, max_steps ends the run.
+  input.shards_per_wave = record_.input().shards_per_wave();
   input.threads = o_.threads;
   input.bad_rows = o_.bad_rows;
-  SKEWFREE_ASSIGN_OR_RETURN(std::unique_ptr<InputPipeline> pipeline,
-                            InputPipeline::Create(*layout_, &*transformer_, input));
-  if (record_.has_input()) SKEWFREE_RETURN_IF_ERROR(pipeline->Restore(record_.input()));
-  Batch batch;
+  const std::vector<int64_t> shard_rows(record_.input().shard_rows().begin(),
+                                        record_.input().shard_rows().end());
+  SKEWFREE_ASSIGN_OR_RETURN(
+      std::unique_ptr<ShardedBatchStream> stream,
+      ShardedBatchStream::Create(*layout_, *transformer_, input, comm_, shard_rows));
+  SKEWFREE_RETURN_IF_ERROR(
+      stream->Seek(record_.input().epoch(), record_.input().epoch_batches_emitted()));
+  GlobalBatch batch;
   while (record_.step() < total) {
-    SKEWFREE_ASSIGN_OR_RETURN(const bool more, pipeline->Next(&batch));
-    if (!more) break;
-    if (batch.num_rows() == 0) continue;
-    last_loss_ =
-        model_->LossAndGradient(batch.features, batch.rows.labels, absl::MakeSpan(gradient_));
+    SKEWFREE_ASSIGN_OR_RETURN(const bool more, stream->Next(&batch));
+    if (!more) {
+      // The epoch is over; an epoch without a step would spin forever.
+      if (stream->steps_in_epoch() == 0) break;
+      if (o_.epochs > 0 && stream->epoch() + 1 >= o_.epochs) break;
+      stream->StartEpoch(stream->epoch() + 1);
+      continue;
+    }
+    SKEWFREE_RETURN_IF_ERROR(CombinedGradient(batch));
     adam_->Step(gradient_, model_->mutable_parameters());
     record_.set_step(record_.step() + 1);
-    record_.set_examples_seen(record_.examples_seen() + static_cast<int64_t>(batch.num_rows()));
-    metrics_->AddExamples(static_cast<int64_t>(batch.num_rows()));
-    SKEWFREE_RETURN_IF_ERROR(AfterStep(*pipeline));
+    record_.set_examples_seen(record_.examples_seen() + batch.rows);
+    metrics_->AddExamples(batch.rows);
+    SKEWFREE_RETURN_IF_ERROR(AfterStep(*stream));
     if (StopRequested()) {
-      SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(pipeline->Position(), false));
+      SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(PositionOf(*stream), false));
       progress_->Finish();
       return absl::CancelledError(absl::StrCat("interrupted at step ", record_.step(),
                                                "; checkpoint written; rerun the same "
@@ -321,18 +349,54 @@ absl::Status Job::TrainAdam() {
   progress_->Update(record_.step(), total, last_loss_, LastEvalRmse(), record_.examples_seen(),
                     /*force=*/true);
   progress_->Finish();
-  return Finish(pipeline->Position());
+  return Finish(PositionOf(*stream));
+}
+
+// Each shard's part of the loss and gradient sums, on the rank that owns it,
+// added in shard order on every rank: the same bits for any rank count.
+absl::Status Job::CombinedGradient(const GlobalBatch& batch) {
+  const size_t p = model_->num_parameters();
+  ShardPartials mine;
+  std::vector<double> sums(p + 1);
+  for (const ShardPart& part : batch.parts) {
+    std::fill(sums.begin(), sums.end(), 0.0);
+    model_->AddLossAndGradientSums(part.features, part.labels, &sums[p],
+                                   absl::MakeSpan(sums.data(), p));
+    mine.emplace_back(part.shard, std::string(reinterpret_cast<const char*>(sums.data()),
+                                              sums.size() * sizeof(double)));
+  }
+  SKEWFREE_ASSIGN_OR_RETURN(ShardPartials all, AllGatherShards(comm_, mine));
+  std::fill(gradient_.begin(), gradient_.end(), 0.0);
+  double loss = 0;
+  for (const auto& [shard, bytes] : all) {
+    if (bytes.size() != sums.size() * sizeof(double)) {
+      return absl::InternalError(absl::StrCat("shard ", shard, ": gradient of the wrong size"));
+    }
+    std::memcpy(sums.data(), bytes.data(), bytes.size());
+    for (size_t i = 0; i < p; ++i) gradient_[i] += sums[i];
+    loss += sums[p];
+  }
+  // d/dp mean(r^2) = 2/n * sum(r * dr/dp).
+  const double n = static_cast<double>(batch.rows);
+  for (double& g : gradient_) g *= 2.0 / n;
+  last_loss_ = loss / n;
+  return absl::OkStatus();
+}
+
+v1::InputPosition Job::PositionOf(const ShardedBatchStream& stream) const {
+  v1::InputPosition position = record_.input();
+  position.set_epoch(stream.epoch());
+  position.set_batches_emitted(record_.step());
+  position.set_epoch_batches_emitted(stream.steps_in_epoch());
+  return position;
 }
 
 // Metrics, history, periodic evaluation, checkpoint and progress after a step.
-absl::Status Job::AfterStep(InputPipeline& pipeline) {
+absl::Status Job::AfterStep(const ShardedBatchStream& stream) {
   const int64_t step = record_.step();
   const int64_t total = TotalSteps();
   metrics_->SetLoss(last_loss_);
   metrics_->SetStep(step);
-  metrics_->AddBadRows(pipeline.bad_rows() - pipeline_bad_rows_);
-  pipeline_bad_rows_ = pipeline.bad_rows();
-  record_.set_bad_rows(bad_rows_before_ + pipeline_bad_rows_);
   const int64_t stride = std::max<int64_t>(
       1, (total == std::numeric_limits<int64_t>::max() ? step : total) / kMaxHistoryPoints);
   if (step % stride == 0 || step == 1) {
@@ -348,7 +412,7 @@ absl::Status Job::AfterStep(InputPipeline& pipeline) {
     }
   }
   if (o_.checkpoint_every > 0 && step % o_.checkpoint_every == 0 && step < total) {
-    SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(pipeline.Position(), false));
+    SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(PositionOf(stream), false));
   }
   progress_->Update(step, total == std::numeric_limits<int64_t>::max() ? 0 : total, last_loss_,
                     LastEvalRmse(), record_.examples_seen());

@@ -448,9 +448,11 @@ absl::StatusOr<ScanStats> ScanShards(const transform::FeatureLayout& layout,
   SKEWFREE_ASSIGN_OR_RETURN(std::vector<FileSchema> schemas, ReadSchemas(layout, files));
   const std::vector<WorkItem> items = internal::MakeWorkItems(schemas, kScanBlockBytes);
   std::vector<int64_t> mine;
-  for (size_t i = static_cast<size_t>(options.rank); i < items.size();
-       i += static_cast<size_t>(options.num_ranks)) {
-    mine.push_back(static_cast<int64_t>(i));
+  const int64_t end = options.end_shard < 0 ? static_cast<int64_t>(items.size())
+                                            : std::min<int64_t>(options.end_shard,
+                                                                static_cast<int64_t>(items.size()));
+  for (int64_t i = std::max<int64_t>(options.first_shard, 0); i < end; ++i) {
+    if (i % options.num_ranks == options.rank) mine.push_back(i);
   }
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};

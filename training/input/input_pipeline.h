@@ -134,6 +134,9 @@ struct ScanOptions {
   // s % num_ranks == rank (see ScanShards).
   int rank = 0;
   int num_ranks = 1;
+  // Only shards in [first_shard, end_shard) (end_shard < 0: to the last).
+  int64_t first_shard = 0;
+  int64_t end_shard = -1;
 };
 
 struct ScanStats {
