@@ -168,6 +168,7 @@ class Job {
   v1::Checkpoint record_;
   std::vector<double> gradient_;
   double last_loss_ = 0;
+  absl::Duration exchange_time_;  // Adam: time in the per-step gradient exchange.
 };
 
 ScanOptions Job::Scan() const {
@@ -323,6 +324,8 @@ absl::Status Job::TrainAdam() {
   SKEWFREE_RETURN_IF_ERROR(
       stream->Seek(record_.input().epoch(), record_.input().epoch_batches_emitted()));
   GlobalBatch batch;
+  const absl::Time loop_start = absl::Now();
+  const int64_t first_step = record_.step();
   while (record_.step() < total) {
     SKEWFREE_ASSIGN_OR_RETURN(const bool more, stream->Next(&batch));
     if (!more) {
@@ -349,6 +352,15 @@ absl::Status Job::TrainAdam() {
   progress_->Update(record_.step(), total, last_loss_, LastEvalRmse(), record_.examples_seen(),
                     /*force=*/true);
   progress_->Finish();
+  if (const int64_t steps = record_.step() - first_step; steps > 0) {
+    // The data-parallel overhead: the per-step exchange of the gradient parts.
+    const double loop_us = absl::ToDoubleMicroseconds(absl::Now() - loop_start) / steps;
+    const double exchange_us = absl::ToDoubleMicroseconds(exchange_time_) / steps;
+    absl::FPrintF(o_.log,
+                  "adam: %d steps on %s, %.1f us a step, of which %.1f us (%.1f%%) "
+                  "exchanging gradients\n",
+                  steps, comm_.Describe(), loop_us, exchange_us, 100.0 * exchange_us / loop_us);
+  }
   return Finish(PositionOf(*stream));
 }
 
@@ -365,7 +377,9 @@ absl::Status Job::CombinedGradient(const GlobalBatch& batch) {
     mine.emplace_back(part.shard, std::string(reinterpret_cast<const char*>(sums.data()),
                                               sums.size() * sizeof(double)));
   }
+  const absl::Time exchange_start = absl::Now();
   SKEWFREE_ASSIGN_OR_RETURN(ShardPartials all, AllGatherShards(comm_, mine));
+  exchange_time_ += absl::Now() - exchange_start;
   std::fill(gradient_.begin(), gradient_.end(), 0.0);
   double loss = 0;
   for (const auto& [shard, bytes] : all) {
