@@ -200,6 +200,12 @@ absl::Status ValidateRange(const FeatureLayout& layout, const RawBatchView& batc
 absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin, size_t end,
                                          float* dense, int32_t* active) const {
   SKEWFREE_RETURN_IF_ERROR(ValidateRange(*layout_, batch, begin, end));
+  TransformValidatedRange(batch, begin, end, dense, active);
+  return absl::OkStatus();
+}
+
+void Transformer::TransformValidatedRange(const RawBatchView& batch, size_t begin, size_t end,
+                                          float* dense, int32_t* active) const {
   const int nd = num_dense();
   const int na = num_active();
   const std::vector<FeatureLayout::DenseFeature>& features = layout_->dense();
@@ -229,7 +235,6 @@ absl::Status Transformer::TransformRange(const RawBatchView& batch, size_t begin
                  });
     }
   }
-  return absl::OkStatus();
 }
 
 absl::Status Transformer::TransformRow(const RawBatchView& batch, size_t row, float* dense,

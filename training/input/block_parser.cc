@@ -358,8 +358,10 @@ absl::Status BlockParser::EmitBatch(bool last) {
   // Normally a no-op; after an I/O error it keeps unchecked rows out.
   const absl::Status checked = CheckPendingRows();
   if (transformer_ != nullptr && row_ > 0) {
-    SKEWFREE_RETURN_IF_ERROR(transformer_->TransformRange(
-        view_, 0, row_, batch_->features.dense.data(), batch_->features.active.data()));
+    // Rows [0, row_) passed ValidateRange in CheckPendingRows (bad ones were
+    // dropped or ended the item): no second validation.
+    transformer_->TransformValidatedRange(view_, 0, row_, batch_->features.dense.data(),
+                                          batch_->features.active.data());
   }
   FinishBatch(row_, batch_);
   Batch* batch = batch_;
