@@ -50,7 +50,6 @@ Fn Real(const char* prefix, const char* suffix) {
 using MutexFn = void (*)(absl::Mutex*);
 using MutexBoolFn = bool (*)(absl::Mutex*);
 using MutexCondFn = void (*)(absl::Mutex*, const absl::Condition&);
-using MutexCondBoolFn = bool (*)(absl::Mutex*, const absl::Condition&);
 using MutexCondTimeoutFn = bool (*)(absl::Mutex*, const absl::Condition&, absl::Duration);
 using CondVarWaitFn = void (*)(absl::CondVar*, absl::Mutex*);
 using CondVarTimeoutFn = bool (*)(absl::CondVar*, absl::Mutex*, absl::Duration);
@@ -60,6 +59,22 @@ using CounterBoolFn = bool (*)(absl::BlockingCounter*);
 using CounterFn = void (*)(absl::BlockingCounter*);
 
 void* Addr(const void* p) { return const_cast<void*>(p); }
+
+// absl evaluates a wait's condition inside the library with the lock held,
+// in the waiting thread or in the one unlocking. The evaluation must take
+// part in the lock's happens-before as a tiny critical section of its own,
+// or TSan sees its reads as racing with the writers of the guarded fields.
+struct AnnotatedCondition {
+  const absl::Condition* cond;
+  absl::Mutex* mu;
+
+  static bool Eval(AnnotatedCondition* self) {
+    __tsan_acquire(self->mu);
+    const bool result = self->cond->Eval();
+    __tsan_release(self->mu);
+    return result;
+  }
+};
 
 }  // namespace
 
@@ -99,23 +114,26 @@ void Mutex::ReaderUnlock() {
 
 void Mutex::LockWhen(const Condition& cond) {
   static const auto real = Real<MutexCondFn>("_ZN", "5Mutex8LockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  AnnotatedCondition annotated{&cond, this};
+  real(this, Condition(&AnnotatedCondition::Eval, &annotated));
   __tsan_acquire(this);
 }
 
 // Await releases the lock while it waits and takes it again before returning.
 void Mutex::Await(const Condition& cond) {
   static const auto real = Real<MutexCondFn>("_ZN", "5Mutex5AwaitERKNS0_9ConditionE");
+  AnnotatedCondition annotated{&cond, this};
   __tsan_release(this);
-  real(this, cond);
+  real(this, Condition(&AnnotatedCondition::Eval, &annotated));
   __tsan_acquire(this);
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real =
       Real<MutexCondTimeoutFn>("_ZN", "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  AnnotatedCondition annotated{&cond, this};
   __tsan_release(this);
-  const bool result = real(this, cond, timeout);
+  const bool result = real(this, Condition(&AnnotatedCondition::Eval, &annotated), timeout);
   __tsan_acquire(this);
   return result;
 }

@@ -16,9 +16,13 @@ if(SKEWFREE_SANITIZE STREQUAL "address")
   add_compile_options(${_san} -O1 -fno-omit-frame-pointer -g1)
   add_link_options(${_san})
 elseif(SKEWFREE_SANITIZE STREQUAL "thread")
+  # -U__SANITIZE_THREAD__: headers must describe Debian's libraries as they
+  # were built, without TSan; protobuf's map_field.h adds two fields to
+  # MapFieldBase under it (a different layout than libprotobuf's: crashes).
   # -Wno-tsan: Abseil's flag headers use atomic_thread_fence, which gcc warns
   # TSan does not model; flags are written before any thread starts.
-  add_compile_options(-fsanitize=thread -O1 -fno-omit-frame-pointer -g1 -Wno-tsan)
+  add_compile_options(-fsanitize=thread -U__SANITIZE_THREAD__ -O1 -fno-omit-frame-pointer -g1
+                      -Wno-tsan)
   add_link_options(-fsanitize=thread)
   # TSan cannot see Debian's prebuilt absl::Mutex; every executable gets the
   # wrappers that tell it about each lock and unlock (absl_tsan_annotations.cc).
