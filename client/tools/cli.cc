@@ -6,7 +6,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/tools/csv_batch.h"
+#include "client/tools/drift_report.h"
 #include "client/tools/heatmap.h"
+#include "client/tools/http_fetch.h"
 #include "client/tools/humidity_sample.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -166,6 +168,19 @@ absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command
   }
   if (result.ok_calls == 0) return absl::UnavailableError("no call completed");
   return absl::OkStatus();
+}
+
+absl::Status RunDrift(const DriftCommand& command) {
+  SKEWFREE_ASSIGN_OR_RETURN(std::string page,
+                            HttpFetch(command.metrics_target, "/drift", command.timeout));
+  SKEWFREE_ASSIGN_OR_RETURN(std::vector<FeatureDriftView> views,
+                            ParseDriftPage(page, command.model));
+  std::cout << "drift of model " << command.model << " (http://" << command.metrics_target
+            << "/drift; PSI > 0.25 is a shift, '-' below --drift-min-rows)\n"
+            << DriftTable(views);
+  if (command.svg.empty()) return absl::OkStatus();
+  return WriteText(command.svg,
+                   DriftSvg(views, absl::StrCat("Training vs serving, model ", command.model)));
 }
 
 }  // namespace skewfree::client

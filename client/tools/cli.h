@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "client/prediction_client.h"
 #include "client/tools/load_generator.h"
 
@@ -51,6 +52,17 @@ struct BenchCommand {
 // Prints the figures; Unavailable/DeadlineExceeded/... as the first error if
 // any call failed.
 absl::Status RunBench(const ChannelOptions& channel, const BenchCommand& command);
+
+struct DriftCommand {
+  std::string model = "humidity";
+  // host:port of the server's metrics endpoint, where /drift is served.
+  std::string metrics_target = "localhost:8002";
+  std::string svg;  // Also draw the histograms into this SVG file when set.
+  absl::Duration timeout = absl::Seconds(10);
+};
+// Fetches /drift and prints one line per monitored feature and the
+// predictions; NotFound if the server reports no drift for the model.
+absl::Status RunDrift(const DriftCommand& command);
 
 }  // namespace skewfree::client
 

@@ -1,4 +1,4 @@
-// skewfree-client: predict, health, metadata, heatmap and bench against a
+// skewfree-client: predict, health, metadata, heatmap, bench and drift against a
 // skewfree-server (or any Open Inference Protocol server).
 #include <algorithm>
 #include <cstring>
@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "client/prediction_client.h"
 #include "client/tools/cli.h"
+#include "client/tools/http_fetch.h"
 #include "common/dashed_flags.h"
 #include "common/flag_usage.h"
 #include "common/status_macros.h"
@@ -36,7 +37,10 @@ ABSL_FLAG(std::string, out, "", "predict: output CSV (default stdout)");
 ABSL_FLAG(std::optional<int>, batch, std::nullopt,
           "rows per request (predict --csv: default 1000; bench: default 1)");
 ABSL_FLAG(int, grid, 5, "heatmap: grid x grid beta pairs averaged per cell");
-ABSL_FLAG(std::string, svg, "", "heatmap: also write an SVG file");
+ABSL_FLAG(std::string, svg, "", "heatmap, drift: also write an SVG file");
+ABSL_FLAG(std::string, metrics_target, "",
+          "drift: host:port of the server's metrics endpoint (default: --target's host, port "
+          "8002)");
 ABSL_FLAG(int, concurrency, 8, "bench: calls outstanding");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "bench: how long to run");
 ABSL_FLAG(int64_t, requests, 0, "bench: total calls (overrides --duration)");
@@ -48,12 +52,13 @@ using namespace skewfree::client;  // NOLINT: main only.
 
 constexpr char kUsage[] =
     "skewfree-client COMMAND [flags]\n"
-    "commands: predict, health, metadata, heatmap, bench\n"
+    "commands: predict, health, metadata, heatmap, bench, drift\n"
     "  predict --beta1 1.234 --beta2 1.234 --hour 16 --weekday 5\n"
     "  predict --csv rows.csv [--out predicted.csv] [--batch 1000]\n"
     "  health | metadata [--model humidity]\n"
     "  heatmap [--grid 5] [--svg heatmap.svg]\n"
     "  bench --concurrency 8 (--duration 10s | --requests N) --batch 1 [--raw]\n"
+    "  drift [--model humidity] [--metrics-target host:8002] [--svg drift.svg]\n"
     "common: --target host:port --tls-ca F [--tls-cert F --tls-key F] "
     "[--tls-server-name N] --timeout 10s\n"
     "(flag names may use - or _: --tls-ca = --tls_ca)";
@@ -82,8 +87,21 @@ absl::Status RunBenchFromFlags() {
   return RunBench(ChannelFromFlags(), command);
 }
 
+absl::Status RunDriftFromFlags() {
+  DriftCommand command;
+  command.model = absl::GetFlag(FLAGS_model);
+  command.metrics_target = absl::GetFlag(FLAGS_metrics_target);
+  if (command.metrics_target.empty()) {
+    command.metrics_target = WithPort(absl::GetFlag(FLAGS_target), 8002);
+  }
+  command.svg = absl::GetFlag(FLAGS_svg);
+  command.timeout = absl::GetFlag(FLAGS_timeout);
+  return RunDrift(command);
+}
+
 absl::Status RunCommand(const std::string& name) {
   if (name == "bench") return RunBenchFromFlags();
+  if (name == "drift") return RunDriftFromFlags();
   PredictionClient::Options options;
   options.channel = ChannelFromFlags();
   options.timeout = absl::GetFlag(FLAGS_timeout);
@@ -115,7 +133,8 @@ int main(int argc, char** argv) {
   skewfree::common::SetFlagsUsage(__FILE__, kUsage);
   skewfree::common::DashedFlagArgs args(argc, argv);
   const std::vector<char*> positional = absl::ParseCommandLine(args.argc(), args.argv());
-  static const char* const kCommands[] = {"predict", "health", "metadata", "heatmap", "bench"};
+  static const char* const kCommands[] = {"predict", "health", "metadata",
+                                          "heatmap", "bench",  "drift"};
   if (positional.size() != 2 ||
       std::none_of(std::begin(kCommands), std::end(kCommands),
                    [&](const char* c) { return std::strcmp(c, positional[1]) == 0; })) {

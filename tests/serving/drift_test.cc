@@ -1,11 +1,14 @@
 // Drift end to end: the trainer's bundle carries its histograms, the real
 // server counts what it serves and /metrics reports the drift.
 #include <cmath>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "tests/http_get.h"
@@ -115,6 +118,59 @@ TEST_F(DriftTest, InDistributionTrafficIsQuietAndShiftedBeta1Drifts) {
   EXPECT_EQ(MetricValue(metrics, "skewfree_feature_window_rows", {"version=\"1\""}), -1);
   EXPECT_TRUE(std::isnan(
       MetricValue(metrics, "skewfree_feature_drift_psi", {"version=\"2\"", "feature=\"beta1\""})));
+}
+
+// `skewfree-client drift` reads /drift from the real server: the table names
+// the shifted beta1 with PSI > 0.25 and the SVG has one histogram per
+// monitored feature (beta1, beta2; hour and weekday are off) plus the
+// predictions.
+TEST_F(DriftTest, ClientDriftTableAndSvgShowShiftedBeta1) {
+  Train();
+  StartReady();
+  Send(ShiftedCsv(5000, 0, 8));
+  const std::string svg = dir_.Join("drift.svg");
+  const CommandResult drift = RunClient(
+      {"drift", "--metrics-target", absl::StrCat("127.0.0.1:", server_.metrics_port), "--svg", svg},
+      "drift");
+  ASSERT_EQ(drift.exit_code, 0) << drift.err;
+  std::map<std::string, std::vector<std::string>> rows;  // feature -> columns.
+  for (absl::string_view line : absl::StrSplit(drift.out, '\n')) {
+    std::vector<std::string> cells = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (cells.size() == 8 && cells[0] == "1") rows[cells[1]] = cells;
+  }
+  ASSERT_TRUE(rows.contains("beta1")) << drift.out;
+  ASSERT_TRUE(rows.contains("beta2")) << drift.out;
+  EXPECT_FALSE(rows.contains("hour")) << drift.out;
+  EXPECT_GT(std::stod(rows["beta1"][4]), 0.25) << drift.out;  // PSI column.
+  EXPECT_LT(std::stod(rows["beta2"][4]), 0.1) << drift.out;
+  EXPECT_NEAR(std::stod(rows["beta1"][6]), 100 * 3.0 / 8, 4) << drift.out;  // % above ~5.
+  EXPECT_EQ(rows["beta1"][7], "5000") << drift.out;
+  EXPECT_THAT(drift.out, HasSubstr("humidity (prediction)"));
+
+  absl::StatusOr<std::string> drawn = skewfree::common::ReadFile(svg);
+  ASSERT_THAT(drawn, IsOk());
+  EXPECT_THAT(*drawn, HasSubstr("<svg"));
+  auto count = [&](const std::string& needle) {
+    int n = 0;
+    for (size_t at = drawn->find(needle); at != std::string::npos;
+         at = drawn->find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count("class=\"histogram\""), 3);
+  EXPECT_EQ(count("data-role=\"input\""), 2);
+  EXPECT_EQ(count("data-feature=\"beta1\" data-role=\"input\""), 1);
+  EXPECT_EQ(count("data-feature=\"beta2\" data-role=\"input\""), 1);
+}
+
+TEST_F(DriftTest, ClientDriftNamesTheUnreachableAddress) {
+  ASSERT_THAT(PublishVersion(model_dir(), 1), IsOk());
+  StartReady();
+  const CommandResult drift =
+      RunClient({"drift", "--metrics-target", "127.0.0.1:1", "--timeout", "2s"}, "drift");
+  EXPECT_NE(drift.exit_code, 0);
+  EXPECT_THAT(drift.err, HasSubstr("127.0.0.1:1"));
 }
 
 TEST_F(DriftTest, WindowExpiresToNaN) {
