@@ -133,8 +133,9 @@ void BM_ScanFilesAlone(benchmark::State& state) {
   if (transform) {
     ScanStats stats;
     static const auto* t = new transform::Transformer(
-        transform::Transformer::Create(Layout().spec(),
-                                       AnalyzeFiles(Layout(), scan, nullptr, *MakeLocalCommunicator(), &stats).value())
+        transform::Transformer::Create(
+            Layout().spec(),
+            AnalyzeFiles(Layout(), scan, nullptr, *MakeLocalCommunicator(), &stats).value())
             .value());
     transformer = t;
   }

@@ -114,8 +114,8 @@ class InputPipelineTest : public ::testing::Test {
 
 TEST_F(InputPipelineTest, ExpandPatternsSortsAndDeduplicates) {
   for (const char* name : {"b.csv", "a.csv", "c.txt"}) WriteText(dir_.Join(name), "x\n");
-  auto files = ExpandPatterns(dir_.Join("*.csv") + " , " + dir_.Join("a.csv") + "," +
-                              dir_.Join("c.txt"));
+  auto files =
+      ExpandPatterns(dir_.Join("*.csv") + " , " + dir_.Join("a.csv") + "," + dir_.Join("c.txt"));
   ASSERT_THAT(files, IsOk());
   EXPECT_THAT(*files, ElementsAre(dir_.Join("a.csv"), dir_.Join("b.csv"), dir_.Join("c.txt")));
   EXPECT_THAT(ExpandPatterns(dir_.Join("*.parquet")),
@@ -154,8 +154,8 @@ TEST_F(InputPipelineTest, GlobsCommaListsAndGzip) {
   WriteText(dir_.Join("part-2.csv"), SimulatedCsv(3000, 2, 6000));
   const std::vector<Row> expected = SimulatedRows(9000, 2);
   EXPECT_EQ(ReadOrDie({.patterns = dir_.Join("part-*")}), expected);
-  EXPECT_EQ(ReadOrDie({.patterns = dir_.Join("part-2.csv") + "," + dir_.Join("part-0.csv") +
-                                   "," + dir_.Join("*.gz")}),
+  EXPECT_EQ(ReadOrDie({.patterns = dir_.Join("part-2.csv") + "," + dir_.Join("part-0.csv") + "," +
+                                   dir_.Join("*.gz")}),
             expected);
 }
 
@@ -172,7 +172,9 @@ TEST_F(InputPipelineTest, HeaderInAnyOrderWithExtraColumns) {
 }
 
 TEST_F(InputPipelineTest, ByteOrderMarkAndNoFinalNewline) {
-  WriteText(dir_.Join("a.csv"), "\xEF\xBB\xBF" "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5");
+  WriteText(dir_.Join("a.csv"),
+            "\xEF\xBB\xBF"
+            "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5");
   EXPECT_THAT(ReadOrDie({.patterns = dir_.Join("a.csv")}),
               ElementsAre(Row{1.0f, 2.0f, 3, 5, 4.0f}));
 }
@@ -183,9 +185,9 @@ TEST_F(InputPipelineTest, MissingColumnNamesFileAndColumn) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr(dir_.Join("a.csv") + ": missing column 'hour'")));
   WriteText(dir_.Join("b.csv"), "beta1,beta2,hour,weekday\n1,2,3,4\n");
-  EXPECT_THAT(Make({.patterns = dir_.Join("b.csv")}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("b.csv: missing column 'humidity'")));
+  EXPECT_THAT(
+      Make({.patterns = dir_.Join("b.csv")}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("b.csv: missing column 'humidity'")));
   WriteText(dir_.Join("c.csv"), "");
   EXPECT_THAT(Make({.patterns = dir_.Join("c.csv")}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("c.csv: empty file")));
@@ -198,15 +200,14 @@ struct BadRowCase {
 
 void PrintTo(const BadRowCase& c, std::ostream* os) { *os << "'" << c.line << "'"; }
 
-class BadRowTest : public InputPipelineTest,
-                   public ::testing::WithParamInterface<BadRowCase> {};
+class BadRowTest : public InputPipelineTest, public ::testing::WithParamInterface<BadRowCase> {};
 
 TEST_P(BadRowTest, StopsWithFileLineAndReason) {
   const std::string path = dir_.Join("a.csv");
-  WriteText(path, "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\r\n1,2,3,4,5\n" +
-                      GetParam().line + "\n1,2,3,4,5\n");
-  EXPECT_THAT(FirstError(path), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         path + ":4: " + GetParam().reason));
+  WriteText(path, "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\r\n1,2,3,4,5\n" + GetParam().line +
+                      "\n1,2,3,4,5\n");
+  EXPECT_THAT(FirstError(path),
+              StatusIs(absl::StatusCode::kInvalidArgument, path + ":4: " + GetParam().reason));
   // kSkip: the other three rows arrive and the bad one is counted.
   auto pipeline = Make({.patterns = path, .bad_rows = BadRowPolicy::kSkip});
   ASSERT_THAT(pipeline, IsOk());
@@ -251,9 +252,9 @@ TEST_F(InputPipelineTest, LineNumbersAcrossBlocksPlainAndGzip) {
                          path + ":150000: column 'weekday': value 99 is outside the "
                                 "buckets [0, 7)"));
     ScanOptions scan{.patterns = path};
-    EXPECT_THAT(ScanFiles(layout_, &transformer_, scan,
-                          [](int, const Batch&) { return absl::OkStatus(); }),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(path + ":150000: ")));
+    EXPECT_THAT(
+        ScanFiles(layout_, &transformer_, scan, [](int, const Batch&) { return absl::OkStatus(); }),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(path + ":150000: ")));
   }
 }
 
@@ -297,8 +298,9 @@ TEST_F(InputPipelineTest, AnEarlierBadValueIsReportedBeforeALaterParseError) {
   // Values are validated a batch at a time, parsing a line at a time: the
   // bad hour on line 3 must still win over the unparsable line 5.
   const std::string path = dir_.Join("a.csv");
-  WriteText(path, "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\n1,2,24,4,5\n"
-                  "1,2,3,4,5\nabc,2,3,4,5\n");
+  WriteText(path,
+            "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\n1,2,24,4,5\n"
+            "1,2,3,4,5\nabc,2,3,4,5\n");
   EXPECT_THAT(FirstError(path),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        path + ":3: column 'hour': value 24 is outside the buckets [0, 24)"));
@@ -319,8 +321,8 @@ TEST_F(InputPipelineTest, SkippedValuesKeepTheOtherRowsInOrder) {
     }
   }
   WriteText(dir_.Join("a.csv"), text);
-  auto pipeline = Make({.patterns = dir_.Join("a.csv"), .batch_size = 4,
-                        .bad_rows = BadRowPolicy::kSkip});
+  auto pipeline =
+      Make({.patterns = dir_.Join("a.csv"), .batch_size = 4, .bad_rows = BadRowPolicy::kSkip});
   ASSERT_THAT(pipeline, IsOk());
   std::vector<Row> rows;
   Batch batch;
@@ -364,8 +366,11 @@ TEST_F(InputPipelineTest, ForeverRepeats) {
 
 TEST_F(InputPipelineTest, ShuffleIsSeededAndReshuffledEachEpoch) {
   WriteText(dir_.Join("a.csv"), SimulatedCsv(3000, 5));
-  const InputOptions options{.patterns = dir_.Join("a.csv"), .batch_size = 128,
-                             .shuffle_buffer = 1000, .seed = 42, .epochs = 2};
+  const InputOptions options{.patterns = dir_.Join("a.csv"),
+                             .batch_size = 128,
+                             .shuffle_buffer = 1000,
+                             .seed = 42,
+                             .epochs = 2};
   const std::vector<Row> a = ReadOrDie(options);
   ASSERT_EQ(a.size(), 6000u);
   EXPECT_EQ(ReadOrDie(options), a);
@@ -387,8 +392,11 @@ TEST_F(InputPipelineTest, ShuffleIsSeededAndReshuffledEachEpoch) {
 TEST_F(InputPipelineTest, SameOrderForAnyThreadCount) {
   WriteText(dir_.Join("a.csv"), SimulatedCsv(150000, 6));  // Several blocks.
   WriteGzipText(dir_.Join("b.csv.gz"), SimulatedCsv(20000, 7));
-  InputOptions options{.patterns = dir_.Join("*"), .batch_size = 1000,
-                       .shuffle_buffer = 5000, .seed = 1, .threads = 1};
+  InputOptions options{.patterns = dir_.Join("*"),
+                       .batch_size = 1000,
+                       .shuffle_buffer = 5000,
+                       .seed = 1,
+                       .threads = 1};
   const std::vector<Row> one = ReadOrDie(options);
   EXPECT_EQ(one.size(), 170000u);
   options.threads = 3;
@@ -399,8 +407,11 @@ TEST_F(InputPipelineTest, SameOrderForAnyThreadCount) {
 TEST_F(InputPipelineTest, RestoreContinuesExactly) {
   WriteText(dir_.Join("a.csv"), SimulatedCsv(3000, 8));
   WriteText(dir_.Join("b.csv"), SimulatedCsv(1100, 9));
-  const InputOptions options{.patterns = dir_.Join("*.csv"), .batch_size = 100,
-                             .shuffle_buffer = 700, .seed = 3, .epochs = 3};
+  const InputOptions options{.patterns = dir_.Join("*.csv"),
+                             .batch_size = 100,
+                             .shuffle_buffer = 700,
+                             .seed = 3,
+                             .epochs = 3};
   const std::vector<Row> all = ReadOrDie(options);
   ASSERT_EQ(all.size(), 3u * 4100u);
   for (int64_t k : {0, 7, 40, 41, 42, 82, 100, 122, 123}) {  // 41 batches per epoch.
