@@ -149,8 +149,6 @@ void Server::BeginDrain() {
   }
 }
 
-void Server::Shutdown(absl::Duration drain_timeout) {
-  BeginDrain();
 absl::Duration Server::AwaitQuiet(absl::Duration quiet, absl::Duration max_wait) const {
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + max_wait;
@@ -163,6 +161,8 @@ absl::Duration Server::AwaitQuiet(absl::Duration quiet, absl::Duration max_wait)
   return absl::Now() - start;
 }
 
+void Server::Shutdown(absl::Duration drain_timeout) {
+  BeginDrain();
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
