@@ -27,6 +27,8 @@ elseif(SKEWFREE_SANITIZE STREQUAL "thread")
   # TSan cannot see Debian's prebuilt absl::Mutex; every executable gets the
   # wrappers that tell it about each lock and unlock (absl_tsan_annotations.cc).
   add_library(skewfree_absl_tsan OBJECT ${CMAKE_CURRENT_LIST_DIR}/absl_tsan_annotations.cc)
+  # PIC: it is linked into the MPI module (a shared object) too.
+  set_target_properties(skewfree_absl_tsan PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_link_libraries(skewfree_absl_tsan PRIVATE absl::synchronization ${CMAKE_DL_LIBS})
   link_libraries(skewfree_absl_tsan ${CMAKE_DL_LIBS})
 elseif(NOT SKEWFREE_SANITIZE STREQUAL "")
