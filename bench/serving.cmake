@@ -11,7 +11,7 @@ add_executable(serving_bench serving_bench.cc)
 target_link_libraries(serving_bench PRIVATE skewfree::client_tools skewfree::model skewfree::test_util
                       absl::flags absl::flags_parse absl::str_format skewfree::warnings)
 target_compile_definitions(serving_bench PRIVATE SKEWFREE_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
-add_dependencies(serving_bench skewfree-server skewfree-empty-server)
+add_dependencies(serving_bench skewfree-server skewfree-empty-server skewfree-train skewfree-simulate)
 
 # Drain under a storm: CANCELLED vs UNAVAILABLE over many drains (issue 12).
 add_executable(drain_bench drain_bench.cc)

@@ -3,7 +3,8 @@
 // on a bundle, drives both with the same load generator as
 // `skewfree-client bench`, and prints our figures as ratios of the ceiling:
 // single-row QPS and p99 at concurrency 1, 8, 64; rows/s of 1000-row
-// requests; and the server's peak RSS (VmHWM) while serving.
+// requests; and the server's peak RSS (VmHWM) while serving. Then drift
+// monitoring on vs off (--drift-window=0) on a trained bundle.
 //   serving_bench [--duration 1s] [--warmup 300ms] [--rounds 3]
 #include <unistd.h>
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -25,6 +27,7 @@
 #include "client/prediction_client.h"
 #include "client/tools/humidity_sample.h"
 #include "client/tools/load_generator.h"
+#include "common/status_macros.h"
 #include "model/bundle.h"
 #include "tests/humidity_rows.h"
 #include "tests/serving/subprocess.h"
@@ -141,6 +144,58 @@ absl::Status Compare(const Target& empty, const Target& real, int concurrency, i
 
 double Micros(absl::Duration d) { return absl::ToDoubleMicroseconds(d); }
 
+// Drift monitoring's cost (issue 10): the same trained bundle (with training
+// statistics) served by two servers, --drift-window=0 (the ceiling) and the
+// default 1h window; single-row QPS, 1000-row rows/s, and the resident memory
+// the monitor adds for the one served version. False when a target is missed.
+absl::StatusOr<bool> CompareDrift(const std::string& bin, skewfree_testing::TempDir& dir) {
+  for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+           {bin + "/skewfree-simulate", "--rows=20000", "--seed=5", "--out=" + dir.Join("t.csv")},
+           {bin + "/skewfree-simulate", "--rows=2000", "--seed=6", "--out=" + dir.Join("e.csv")},
+           {bin + "/skewfree-train", "--train=" + dir.Join("t.csv"), "--eval=" + dir.Join("e.csv"),
+            "--optimizer=exact", "--metrics-port=-1", "--model-dir=" + dir.Join("drift-run"),
+            "--export-dir=" + dir.Join("drift-repo/humidity")}}) {
+    const skewfree_testing::CommandResult r = skewfree_testing::RunToEnd(argv, dir.Join("prep"));
+    if (r.exit_code != 0) return absl::InternalError(absl::StrCat(argv[0], ": ", r.err));
+  }
+  auto server = [&](const std::string& name, const std::string& window) {
+    return Start(name,
+                 {bin + "/skewfree-server", "--model-repository", dir.Join("drift-repo"), "--port",
+                  "0", "--metrics-port", "0", "--address", "127.0.0.1", "--drift-window", window},
+                 dir.Join(name));
+  };
+  absl::StatusOr<Target> off = server("drift-off", "0");
+  absl::StatusOr<Target> on = server("drift-on", "1h");
+  if (!off.ok()) return off.status();
+  if (!on.ok()) return on.status();
+  absl::PrintF("\n%-26s %11s %11s %7s %7s\n", "drift monitoring", "off", "on", "ratio", "target");
+  bool all_met = true;
+  for (const auto& [concurrency, rows, target] :
+       {std::tuple{1, 1, 0.95}, std::tuple{8, 1, 0.95}, std::tuple{8, 1000, 0.90}}) {
+    LoadResult base, ours;
+    double base_cpu_us = 0, ours_cpu_us = 0;
+    SKEWFREE_RETURN_IF_ERROR(Compare(*off, *on, concurrency, rows, false,
+                                     absl::GetFlag(FLAGS_duration), &base, &ours, &base_cpu_us,
+                                     &ours_cpu_us));
+    const double b = rows > 1 ? base.RowsPerSecond() : base.Qps();
+    const double o = rows > 1 ? ours.RowsPerSecond() : ours.Qps();
+    const bool met = o >= target * b;
+    all_met = all_met && met;
+    absl::PrintF(
+        "%-26s %11.0f %11.0f %6.1f%% %5.0f%% %s   server CPU us/call %.1f, %.1f\n",
+        absl::StrFormat("%s c=%d", rows > 1 ? "rows/s 1000-row" : "QPS 1-row", concurrency), b, o,
+        100 * o / b, 100 * target, met ? "ok    " : "MISSED", base_cpu_us, ours_cpu_us);
+  }
+  const int64_t off_kb = skewfree_testing::PeakRssKb(off->process->pid());
+  const int64_t on_kb = skewfree_testing::PeakRssKb(on->process->pid());
+  const bool rss_met = on_kb - off_kb < 1024;
+  absl::PrintF(
+      "peak RSS with drift on %.1f MB, off %.1f MB: %+.2f MB for 1 monitored version, "
+      "target < 1 MB %s\n",
+      on_kb / 1024.0, off_kb / 1024.0, (on_kb - off_kb) / 1024.0, rss_met ? "ok" : "MISSED");
+  return all_met && rss_met;
+}
+
 int Run() {
   skewfree_testing::TempDir dir;
   const std::string bin = SKEWFREE_BIN_DIR;
@@ -200,7 +255,12 @@ int Run() {
   const bool rss_met = rss_kb > 0 && rss_kb < 64 * 1024;
   absl::PrintF("server peak RSS (VmHWM): %.1f MB (empty handler %.1f MB), target < 64 MB %s\n",
                rss_kb / 1024.0, empty_rss_kb / 1024.0, rss_met ? "ok" : "MISSED");
-  return all_met && rss_met ? 0 : 3;
+  absl::StatusOr<bool> drift_met = CompareDrift(bin, dir);
+  if (!drift_met.ok()) {
+    std::cerr << "drift comparison failed: " << drift_met.status() << "\n";
+    return 1;
+  }
+  return all_met && rss_met && *drift_met ? 0 : 3;
 }
 
 }  // namespace
