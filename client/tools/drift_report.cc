@@ -82,7 +82,8 @@ void Apply(const Sample& sample, FeatureDriftView* view) {
   }
 }
 
-std::string Number(double value, const char* format) {
+// A FormatSpec, not a char*: clang checks the format at compile time.
+std::string Number(double value, const absl::FormatSpec<double>& format) {
   return std::isnan(value) ? std::string("-") : absl::StrFormat(format, value);
 }
 
