@@ -131,7 +131,9 @@ class Job {
   absl::Status Resume(v1::Checkpoint checkpoint);
   absl::Status MakeTransformer();
   absl::Status TrainAdam();
-  absl::Status AfterStep(const ShardedBatchStream& stream);
+  // `total`: TotalSteps(), computed once per run (with --epochs it deals a
+  // whole epoch to count its steps).
+  absl::Status AfterStep(const ShardedBatchStream& stream, int64_t total);
   absl::Status CombinedGradient(const GlobalBatch& batch);
   v1::InputPosition PositionOf(const ShardedBatchStream& stream) const;
   absl::Status TrainExact();
@@ -340,7 +342,7 @@ absl::Status Job::TrainAdam() {
     record_.set_step(record_.step() + 1);
     record_.set_examples_seen(record_.examples_seen() + batch.rows);
     metrics_->AddExamples(batch.rows);
-    SKEWFREE_RETURN_IF_ERROR(AfterStep(*stream));
+    SKEWFREE_RETURN_IF_ERROR(AfterStep(*stream, total));
     if (StopRequested()) {
       SKEWFREE_RETURN_IF_ERROR(SaveCheckpoint(PositionOf(*stream), false));
       progress_->Finish();
@@ -406,9 +408,8 @@ v1::InputPosition Job::PositionOf(const ShardedBatchStream& stream) const {
 }
 
 // Metrics, history, periodic evaluation, checkpoint and progress after a step.
-absl::Status Job::AfterStep(const ShardedBatchStream& stream) {
+absl::Status Job::AfterStep(const ShardedBatchStream& stream, int64_t total) {
   const int64_t step = record_.step();
-  const int64_t total = TotalSteps();
   metrics_->SetLoss(last_loss_);
   metrics_->SetStep(step);
   const int64_t stride = std::max<int64_t>(
