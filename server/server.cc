@@ -73,8 +73,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
   Server* raw = server.get();
   versions.on_publish = [raw](const RepositorySnapshot& snapshot) { raw->UpdateHealth(snapshot); };
   SKEWFREE_ASSIGN_OR_RETURN(server->versions_, VersionManager::Create(std::move(versions)));
-  server->service_ = std::make_unique<InferenceService>(options.inference, server->versions_.get(),
+  server->handler_ = std::make_unique<InferenceHandler>(options.inference, server->versions_.get(),
                                                         server->metrics_.get());
+  server->service_ = std::make_unique<InferenceService>(server->handler_.get());
   SKEWFREE_RETURN_IF_ERROR(server->StartGrpc(options));
   server->UpdateHealth(*server->versions_->snapshot());
   SKEWFREE_RETURN_IF_ERROR(server->StartMetrics(options));
@@ -142,7 +143,7 @@ void Server::BeginDrain() {
   absl::MutexLock lock(&mu_);
   if (draining_) return;
   draining_ = true;
-  service_->SetDraining();
+  handler_->SetDraining();
   if (grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService()) {
     // NOT_SERVING for every service name, and no later change.
     health->Shutdown();
@@ -155,7 +156,7 @@ absl::Duration Server::AwaitQuiet(absl::Duration quiet, absl::Duration max_wait)
   for (absl::Time now = start; now < deadline; now = absl::Now()) {
     // IdleFor counts from the last answer: a call still being received is
     // not seen, so `quiet` must exceed the time a request takes to arrive.
-    if (quiet > absl::ZeroDuration() && service_->IdleFor() >= quiet) break;
+    if (quiet > absl::ZeroDuration() && handler_->IdleFor() >= quiet) break;
     absl::SleepFor(std::min(absl::Milliseconds(10), deadline - now));
   }
   return absl::Now() - start;
@@ -178,7 +179,7 @@ void Server::Shutdown(absl::Duration drain_timeout) {
   // the drain until its deadline: once no ModelInfer has run for a while,
   // the unary calls are done and what is left is cancelled.
   while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
-    if (absl::Now() < deadline && service_->IdleFor() < kQuietBeforeCancel) continue;
+    if (absl::Now() < deadline && handler_->IdleFor() < kQuietBeforeCancel) continue;
     grpc_server_cancel_all_calls(grpc_server_->c_server());
     break;
   }

@@ -37,7 +37,7 @@ class Server {
     // Largest request gRPC accepts (RESOURCE_EXHAUSTED beyond).
     int max_message_bytes = 16 << 20;
     // Rows per ModelInfer request and repository settings.
-    InferenceService::Options inference;
+    InferenceHandler::Options inference;
     // Repository, models, policy, poll interval (metrics/on_publish are set
     // by the server).
     VersionManager::Options versions;
@@ -60,6 +60,8 @@ class Server {
   void Rescan() { versions_->RescanNow(); }
   const VersionManager& versions() const { return *versions_; }
   const ServerMetrics& metrics() const { return *metrics_; }
+  // The calls without a transport, for other front ends (HTTP).
+  InferenceHandler* handler() const { return handler_.get(); }
 
   // Health NOT_SERVING everywhere and ServerReady false; still serving.
   void BeginDrain() ABSL_LOCKS_EXCLUDED(mu_);
@@ -84,6 +86,7 @@ class Server {
   // Set in Create, constant after.
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<VersionManager> versions_;
+  std::unique_ptr<InferenceHandler> handler_;
   std::unique_ptr<InferenceService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;

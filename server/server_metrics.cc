@@ -15,29 +15,41 @@ struct ServerMetrics::Families {
   prometheus::Family<prometheus::Gauge>* inflight;
 };
 
+const char* ProtocolName(Protocol protocol) {
+  return protocol == Protocol::kHttp ? "http" : "grpc";
+}
+
 VersionMetrics::VersionMetrics(prometheus::Family<prometheus::Counter>* requests,
                                prometheus::Counter* rows, std::map<std::string, std::string> labels)
     : requests_family_(requests), rows_(rows), labels_(std::move(labels)) {
   // A served version's OK series exists from its load on (a dashboard sees
   // 0, not nothing); the others appear when first used.
-  if (rows_ != nullptr) CountRequestsOf(absl::StatusCode::kOk);
+  if (rows_ != nullptr) {
+    for (Protocol protocol : {Protocol::kGrpc, Protocol::kHttp}) {
+      CountRequestsOf(protocol, absl::StatusCode::kOk);
+    }
+  }
 }
 
-prometheus::Counter* VersionMetrics::CountRequestsOf(absl::StatusCode code) {
+prometheus::Counter* VersionMetrics::CountRequestsOf(Protocol protocol, absl::StatusCode code) {
   const int index = static_cast<int>(code);
-  if (index < 0 || index >= kNumCodes) return CountRequestsOf(absl::StatusCode::kUnknown);
-  prometheus::Counter* counter = requests_[index].load(std::memory_order_acquire);
+  if (index < 0 || index >= kNumCodes) return CountRequestsOf(protocol, absl::StatusCode::kUnknown);
+  std::atomic<prometheus::Counter*>& slot = requests_[static_cast<int>(protocol)][index];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
   if (counter != nullptr) return counter;
   // Rare (first error of this kind): Family::Add locks and returns the same
   // child to racing callers, so storing it twice is harmless.
   std::map<std::string, std::string> labels = labels_;
+  labels["protocol"] = ProtocolName(protocol);
   labels["code"] = absl::StatusCodeToString(code);
   counter = &requests_family_->Add(labels);
-  requests_[index].store(counter, std::memory_order_release);
+  slot.store(counter, std::memory_order_release);
   return counter;
 }
 
-void VersionMetrics::CountRequest(absl::StatusCode code) { CountRequestsOf(code)->Increment(); }
+void VersionMetrics::CountRequest(Protocol protocol, absl::StatusCode code) {
+  CountRequestsOf(protocol, code)->Increment();
+}
 
 const std::vector<double>& ServerMetrics::DurationBuckets() {
   static const std::vector<double>* const kBuckets = [] {
@@ -59,7 +71,9 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create() {
     families->requests =
         &prometheus::BuildCounter()
              .Name("skewfree_requests_total")
-             .Help("ModelInfer calls by model, version that answered and gRPC code.")
+             .Help(
+                 "ModelInfer calls by model, version that answered, protocol (grpc|http) and "
+                 "gRPC code.")
              .Register(*registry);
     families->rows = &prometheus::BuildCounter()
                           .Name("skewfree_inference_rows_total")
@@ -87,9 +101,9 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create() {
 ServerMetrics::ServerMetrics(std::shared_ptr<prometheus::Registry> registry,
                              std::unique_ptr<Families> families)
     : registry_(std::move(registry)),
-      duration_(std::make_shared<HistogramFamily>("skewfree_request_duration_seconds",
-                                                  "ModelInfer latency inside the server, by model.",
-                                                  DurationBuckets())),
+      duration_(std::make_shared<HistogramFamily>(
+          "skewfree_request_duration_seconds",
+          "ModelInfer latency inside the server, by model and protocol.", DurationBuckets())),
       drift_(std::make_shared<DriftMetrics>()),
       drift_details_(drift_->Details()),
       families_(std::move(families)),
@@ -105,7 +119,10 @@ ModelMetrics* ServerMetrics::ForModel(const std::string& model) {
   auto [it, inserted] = models_.try_emplace(model);
   ModelMetrics& metrics = it->second;
   if (inserted) {
-    metrics.duration = duration_->Add({{"model", model}});
+    for (Protocol protocol : {Protocol::kGrpc, Protocol::kHttp}) {
+      metrics.duration[static_cast<int>(protocol)] =
+          duration_->Add({{"model", model}, {"protocol", ProtocolName(protocol)}});
+    }
     metrics.loaded_version = &families_->loaded_version->Add({{"model", model}});
     metrics.load_success = &families_->loads->Add({{"model", model}, {"result", "success"}});
     metrics.load_failure = &families_->loads->Add({{"model", model}, {"result", "failure"}});

@@ -27,6 +27,12 @@
 
 namespace skewfree::server {
 
+// The transport a call came over: the `protocol` label of the request
+// metrics ("grpc", "http").
+enum class Protocol { kGrpc = 0, kHttp = 1 };
+inline constexpr int kNumProtocols = 2;
+const char* ProtocolName(Protocol protocol);
+
 // Counters of one (model, version) pair; version "" counts requests that
 // named no servable version. Thread-safe.
 class VersionMetrics {
@@ -36,9 +42,10 @@ class VersionMetrics {
   VersionMetrics(const VersionMetrics&) = delete;
   VersionMetrics& operator=(const VersionMetrics&) = delete;
 
-  // skewfree_requests_total{code}. A served version's OK child exists from
-  // the start; any other child is made the first time its code occurs.
-  void CountRequest(absl::StatusCode code);
+  // skewfree_requests_total{protocol, code}. A served version's OK children
+  // exist from the start; any other child is made the first time its code
+  // occurs.
+  void CountRequest(Protocol protocol, absl::StatusCode code);
   // skewfree_inference_rows_total; a no-op for version "".
   void CountRows(uint64_t rows) {
     if (rows_ != nullptr) rows_->Increment(static_cast<double>(rows));
@@ -46,19 +53,20 @@ class VersionMetrics {
 
  private:
   static constexpr int kNumCodes = 17;  // google.rpc.Code 0..16.
-  prometheus::Counter* CountRequestsOf(absl::StatusCode code);
+  prometheus::Counter* CountRequestsOf(Protocol protocol, absl::StatusCode code);
 
   // Constant after construction.
   prometheus::Family<prometheus::Counter>* const requests_family_;
   prometheus::Counter* const rows_;
   const std::map<std::string, std::string> labels_;  // model, version
   // Lazily set, never changed once set.
-  std::array<std::atomic<prometheus::Counter*>, kNumCodes> requests_{};
+  std::array<std::array<std::atomic<prometheus::Counter*>, kNumCodes>, kNumProtocols> requests_{};
 };
 
 // Metrics of one model. Thread-safe.
 struct ModelMetrics {
-  LatencyHistogram* duration = nullptr;         // request_duration_seconds
+  // request_duration_seconds, by Protocol.
+  std::array<LatencyHistogram*, kNumProtocols> duration{};
   prometheus::Gauge* loaded_version = nullptr;  // model_loaded_version
   prometheus::Counter* load_success = nullptr;  // model_loads_total
   prometheus::Counter* load_failure = nullptr;

@@ -257,16 +257,19 @@ TEST_F(ServerTest, MetricsAreExposed) {
   const std::string text =
       skewfree_testing::HttpGet(server_->metrics_port(), "/metrics").value_or("");
   for (const char* line :
-       {"skewfree_requests_total{code=\"OK\",model=\"humidity\",version=\"1\"} 1",
-        "skewfree_requests_total{code=\"INVALID_ARGUMENT\",model=\"humidity\",version=\"1\"} 1",
-        "skewfree_requests_total{code=\"NOT_FOUND\",model=\"\",version=\"\"} 1",
+       {"skewfree_requests_total{code=\"OK\",model=\"humidity\",protocol=\"grpc\",version=\"1\"} 1",
+        "skewfree_requests_total{code=\"OK\",model=\"humidity\",protocol=\"http\",version=\"1\"} 0",
+        "skewfree_requests_total{code=\"INVALID_ARGUMENT\",model=\"humidity\",protocol=\"grpc\","
+        "version=\"1\"} 1",
+        "skewfree_requests_total{code=\"NOT_FOUND\",model=\"\",protocol=\"grpc\",version=\"\"} 1",
         "skewfree_inference_rows_total{model=\"humidity\",version=\"1\"} 3",
         "skewfree_model_loaded_version{model=\"humidity\"} 1",
         "skewfree_model_loads_total{model=\"humidity\",result=\"success\"} 1",
         "skewfree_model_loads_total{model=\"humidity\",result=\"failure\"} 0",
         "skewfree_inflight_requests 0",
-        "skewfree_request_duration_seconds_count{model=\"humidity\"} 2", "le=\"2e-05\"",
-        "le=\"1\""}) {
+        "skewfree_request_duration_seconds_count{model=\"humidity\",protocol=\"grpc\"} 2",
+        "skewfree_request_duration_seconds_count{model=\"humidity\",protocol=\"http\"} 0",
+        "le=\"2e-05\"", "le=\"1\""}) {
     EXPECT_THAT(text, HasSubstr(line));
   }
 }
