@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -97,13 +96,6 @@ absl::StatusOr<std::shared_ptr<const Bundle>> Bundle::Load(const std::string& di
   v1::Bundle proto;
   if (!proto.ParseFromString(serialized)) {
     return absl::DataLossError(absl::StrCat(bundle_path, ": not a valid bundle"));
-  }
-  const std::string dir_name = std::filesystem::path(dir).lexically_normal().filename().string();
-  int64_t dir_version = 0;
-  if (absl::SimpleAtoi(dir_name, &dir_version) && dir_version != proto.metadata().version()) {
-    return absl::FailedPreconditionError(absl::StrCat(dir, ": directory is version ", dir_version,
-                                                      " but the bundle says ",
-                                                      proto.metadata().version()));
   }
   absl::StatusOr<std::shared_ptr<const Bundle>> bundle = FromProto(std::move(proto));
   if (!bundle.ok()) return Annotate(bundle.status(), dir);

@@ -30,10 +30,14 @@ inline constexpr char kMetadataCopyFile[] = "metadata.textproto";
 // from many threads at once.
 class Bundle {
  public:
-  // Reads `dir`, verifies the checksum, then everything FromProto checks, and
-  // that the metadata's version equals the directory's number. NotFound for a
-  // missing file, DataLoss for a checksum mismatch or unparsable content,
-  // FailedPrecondition for an inconsistent bundle. Errors name the path.
+  // Reads `dir`, verifies the checksum, then everything FromProto checks.
+  // NotFound for a missing file, DataLoss for a checksum mismatch or
+  // unparsable content, FailedPrecondition for an inconsistent bundle. Errors
+  // name the path. The directory's number is the served version (Triton and TF
+  // Serving semantics: `cp -r 3 7` promotes or rolls back), so it may differ
+  // from the number the bundle was exported under; likewise the model's
+  // directory name may differ from metadata.model_name (a model copied under
+  // another name). Both recorded values stay as metadata.
   static absl::StatusOr<std::shared_ptr<const Bundle>> Load(const std::string& dir);
 
   // Validates format version, spec, transform state and weights against each
@@ -49,7 +53,11 @@ class Bundle {
   const v1::FeatureSpec& spec() const { return proto_.spec(); }
   const transform::Transformer& transformer() const { return transformer_; }
   const LinearModel& model() const { return model_; }
-  int64_t version() const { return proto_.metadata().version(); }
+  // The version the bundle was exported under (metadata.version), kept as
+  // metadata: the served version is the number of the directory it was
+  // loaded from, which a copy (`cp -r 3 7`) changes. ModelMetadata could
+  // show it later.
+  int64_t exported_version() const { return proto_.metadata().version(); }
 
  private:
   Bundle(v1::Bundle proto, transform::Transformer transformer, LinearModel model)

@@ -20,6 +20,7 @@ using ::skewfree::common::Sha256Hex;
 using ::skewfree::common::WriteFileAtomically;
 
 using ::skewfree_testing::HumidityBundle;
+using ::skewfree_testing::IsOk;
 using ::skewfree_testing::StatusIs;
 using ::skewfree_testing::TempDir;
 using ::skewfree_testing::ToColumns;
@@ -55,7 +56,7 @@ TEST(BundleTest, RoundTripPredictsBitIdentically) {
   absl::StatusOr<std::shared_ptr<const Bundle>> loaded =
       Bundle::Load(absl::StrCat(model_dir, "/1"));
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_EQ((*loaded)->version(), 1);
+  EXPECT_EQ((*loaded)->exported_version(), 1);
   EXPECT_EQ((*loaded)->metadata().model_name(), "humidity");
   EXPECT_TRUE((*loaded)->metadata().has_created());
   const std::vector<float> expected = PredictAll(*Bundle::FromProto(HumidityBundle(1)).value());
@@ -76,7 +77,7 @@ TEST(BundleTest, VersionsOnlyGrowAndAreNeverOverwritten) {
   EXPECT_EQ(WriteBundle(model_dir, HumidityBundle()).value(), 8);
   EXPECT_THAT(WriteBundle(model_dir, HumidityBundle(2)),
               StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_EQ(Bundle::Load(absl::StrCat(model_dir, "/2")).value()->version(), 2);
+  EXPECT_EQ(Bundle::Load(absl::StrCat(model_dir, "/2")).value()->exported_version(), 2);
   // No temporary directory is left behind.
   for (const auto& entry : std::filesystem::directory_iterator(model_dir)) {
     EXPECT_NE(entry.path().filename().string()[0], '.') << entry.path();
@@ -178,10 +179,27 @@ TEST_F(CorruptBundleTest, NonFiniteWeightIsRefused) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("weight 3")));
 }
 
-TEST_F(CorruptBundleTest, VersionThatDoesNotMatchTheDirectoryIsRefused) {
-  ReplaceProto(HumidityBundle(5));
-  EXPECT_THAT(Bundle::Load(version_dir_),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("bundle says 5")));
+// `cp -r 1 7` (a promotion or rollback) and a model copied under another
+// name load: the directory is the version and the name; what the bundle
+// recorded stays as metadata.
+TEST_F(CorruptBundleTest, CopiedVersionDirectoryLoadsAndKeepsItsRecordedNumber) {
+  const std::string copy = dir_.Join("other/7");
+  std::filesystem::create_directories(dir_.Join("other"));
+  std::filesystem::copy(version_dir_, copy, std::filesystem::copy_options::recursive);
+  absl::StatusOr<std::shared_ptr<const Bundle>> loaded = Bundle::Load(copy);
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_EQ((*loaded)->exported_version(), 1);
+  EXPECT_EQ((*loaded)->metadata().model_name(), "humidity");
+  EXPECT_EQ(PredictAll(**loaded), PredictAll(*Bundle::Load(version_dir_).value()));
+}
+
+// The copy is checked as the original: a changed bundle.pb is refused.
+TEST_F(CorruptBundleTest, CopiedVersionDirectoryIsStillChecksummed) {
+  const std::string copy = dir_.Join("humidity/7");
+  std::filesystem::copy(version_dir_, copy, std::filesystem::copy_options::recursive);
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat(copy, "/", kBundleFile), "x").ok());
+  EXPECT_THAT(Bundle::Load(copy),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checksum mismatch")));
 }
 
 TEST_F(CorruptBundleTest, UnknownFormatVersionIsRefused) {
