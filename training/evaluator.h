@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "model/linear_model.h"
 #include "skewfree/v1/bundle.pb.h"
+#include "training/distributed/communicator.h"
 #include "training/input/input_pipeline.h"
 #include "transform/transformer.h"
 
@@ -22,10 +23,11 @@ struct EvalOptions {
   BadRowPolicy bad_rows = BadRowPolicy::kFail;
   // Write the first `predictions_rows` rows with their predictions to
   // `predictions_path` (CSV: spec columns, label, prediction; "" = none).
+  // Every rank must pass the same options except predictions_path.
   int64_t predictions_rows = 0;
   std::string predictions_path;
-  // Keep up to this many errors (prediction - label, file order) for the
-  // report's histogram.
+  // Keep up to this many errors (prediction - label, the first rows of the
+  // shards in shard order) for the report's histogram.
   size_t max_errors = 0;
   // Count the eval rows, labels and predictions into the training
   // histograms of the transformer's state (EvalResult::statistics).
@@ -43,11 +45,16 @@ struct EvalResult {
 };
 
 // Predictions come from model::LinearModel::PredictRow on the Transformer's
-// compact features, the exact computation of a loaded bundle and the server;
-// the sums run in file order, so the result does not depend on `threads`.
-// FailedPrecondition when the eval files hold no valid row.
+// compact features, the exact computation of a loaded bundle and the server.
+// Data-parallel like training: each rank evaluates its own logical shards
+// (ScanShards) and the per-shard sums are merged in shard order on every
+// rank, so every rank gets the same result, with the same bits for any
+// number of threads and ranks. Collective: every rank must call it. Only
+// callers with predictions_path set write the file. FailedPrecondition when
+// the eval files hold no valid row.
 absl::StatusOr<EvalResult> Evaluate(const transform::Transformer& transformer,
-                                    const model::LinearModel& model, const EvalOptions& options);
+                                    const model::LinearModel& model, const EvalOptions& options,
+                                    Communicator& communicator);
 
 // The predictions file's text: header "<columns...>,<label>,prediction", then
 // one line per row: FP32 inputs, label and static_cast<float>(prediction)

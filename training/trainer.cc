@@ -482,15 +482,15 @@ absl::StatusOr<EvalResult> Job::Evaluate(bool final) {
   eval.threads = o_.threads;
   eval.batch_size = kEvalBatchRows;
   eval.bad_rows = o_.bad_rows;
-  // Every rank evaluates the (small) eval set alike, in file order, so the
-  // metrics are the single-process run's; only rank 0 keeps the extras.
-  if (final && leader()) {
+  // Spread over the ranks like training; every rank gets the merged result.
+  // The extras are collected by all, written by rank 0.
+  if (final) {
     eval.predictions_rows = o_.eval_predictions_rows;
-    eval.predictions_path = ModelPath(kPredictionsFile);
+    if (leader()) eval.predictions_path = ModelPath(kPredictionsFile);
     eval.max_errors = kMaxReportErrors;
     eval.histograms = true;
   }
-  return training::Evaluate(*transformer_, model_->ToLinearModel(), eval);
+  return training::Evaluate(*transformer_, model_->ToLinearModel(), eval, comm_);
 }
 
 void Job::RecordEval(const EvalResult& result) {

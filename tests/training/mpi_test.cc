@@ -56,14 +56,18 @@ class MpiTrainingTest : public ::testing::Test {
                                                 dir_.Join(absl::StrCat("train-", i, ".csv")))
                       .ok());
     }
-    ASSERT_TRUE(
-        skewfree::simulator::WriteCsv({.rows = 4000, .seed = 99}, dir_.Join("eval.csv")).ok());
+    // Three eval files (three shards): evaluation is spread over the ranks too.
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(skewfree::simulator::WriteCsv({.rows = 1500, .seed = 99u + i},
+                                                dir_.Join(absl::StrCat("eval-", i, ".csv")))
+                      .ok());
+    }
   }
 
   // The trainer's flags for a run named `name` (its own model dir and repo).
   std::vector<std::string> Flags(const std::string& name, const std::string& optimizer) {
     return {"--train=" + dir_.Join("train-*.csv"),
-            "--eval=" + dir_.Join("eval.csv"),
+            "--eval=" + dir_.Join("eval-*.csv"),
             "--model-dir=" + dir_.Join(name + "-model"),
             "--export-dir=" + dir_.Join(name + "-repo"),
             "--optimizer=" + optimizer,
@@ -87,24 +91,37 @@ class MpiTrainingTest : public ::testing::Test {
   }
 
   // Trains `optimizer` without mpirun and with 1..4 ranks; all must export
-  // the same bits and the same eval metrics.
-  void ExpectSameForEveryRankCount(const std::string& optimizer) {
+  // the same bits, the same eval metrics and the same eval predictions.
+  void ExpectSameForEveryRankCount(const std::string& optimizer,
+                                   std::vector<std::string> extra_flags = {}) {
     std::vector<std::string> alone = {Bin("skewfree-train")};
     for (const std::string& flag : Flags("alone", optimizer)) alone.push_back(flag);
+    alone.insert(alone.end(), extra_flags.begin(), extra_flags.end());
     const CommandResult reference = Run(alone, "alone");
     ASSERT_EQ(reference.exit_code, 0) << reference.err;
     const Exported expected = Load(dir_.Join("alone-repo"));
     ASSERT_FALSE(expected.parameters.empty());
+    const std::string predictions = ReadWholeFile(dir_.Join("alone-model/eval_predictions.csv"));
+    ASSERT_FALSE(predictions.empty());
+    reference_log_ = reference.out + reference.err;
     for (int ranks = 1; ranks <= 4; ++ranks) {
       const std::string name = absl::StrCat("np", ranks);
-      const CommandResult r = Run(Mpirun(ranks, Flags(name, optimizer)), name);
+      std::vector<std::string> flags = Flags(name, optimizer);
+      flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+      const CommandResult r = Run(Mpirun(ranks, flags), name);
       ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
       const Exported got = Load(dir_.Join(name + "-repo"));
       EXPECT_EQ(got.parameters, expected.parameters) << ranks << " ranks";
       EXPECT_EQ(got.rmse, expected.rmse) << ranks << " ranks";
       EXPECT_EQ(got.mae, expected.mae) << ranks << " ranks";
+      EXPECT_EQ(ReadWholeFile(dir_.Join(name + "-model/eval_predictions.csv")), predictions)
+          << ranks << " ranks";
+      logs_.push_back(r.out + r.err);
     }
   }
+
+  std::string reference_log_;
+  std::vector<std::string> logs_;  // Of the mpirun runs, 1..4 ranks.
 
   TempDir dir_;
 };
@@ -114,6 +131,25 @@ TEST_F(MpiTrainingTest, ExactIsBitIdenticalForAnyRankCount) {
 }
 
 TEST_F(MpiTrainingTest, AdamIsBitIdenticalForAnyRankCount) { ExpectSameForEveryRankCount("adam"); }
+
+TEST_F(MpiTrainingTest, SkippedBadRowsAreCountedOverAllRanks) {
+  // Two bad rows in train-4.csv (rank 1 of 3, rank 0 of 2 and 4...), one in
+  // train-0.csv, one in an eval file: skipped on whichever rank reads them,
+  // counted once, and the weights are those of the run without mpirun.
+  for (const auto& [file, rows] :
+       {std::pair{"train-4.csv", "1.5,2.5,25,4,40.0\n1.5,oops,3,4,40.0\n"},
+        {"train-0.csv", "1.5,2.5,3,9,40.0\n"},
+        {"eval-2.csv", "1.5,2.5,3,4,nan?\n"}}) {
+    const std::string path = dir_.Join(file);
+    ASSERT_TRUE(skewfree::common::WriteFileAtomically(path, ReadWholeFile(path) + rows).ok());
+  }
+  ExpectSameForEveryRankCount("exact", {"--bad-rows=skip"});
+  EXPECT_THAT(reference_log_, HasSubstr("3 bad training rows skipped"));
+  ASSERT_EQ(logs_.size(), 4u);
+  for (const std::string& log : logs_) {
+    EXPECT_THAT(log, HasSubstr("3 bad training rows skipped"));
+  }
+}
 
 TEST_F(MpiTrainingTest, LostRankEndsTheJobAndAnotherRankCountResumesToTheSameBits) {
   std::vector<std::string> alone = {Bin("skewfree-train")};
