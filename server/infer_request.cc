@@ -169,7 +169,51 @@ absl::Status AddInput(const ModelInferRequest& request, int i,
   return ViewInput(request, i, type, input_rows, raw, &batch->columns[*column]);
 }
 
+bool IsInteger(const inference::InferParameter& parameter) {
+  return parameter.parameter_choice_case() == inference::InferParameter::kInt64Param ||
+         parameter.parameter_choice_case() == inference::InferParameter::kUint64Param;
+}
+
+// Request-level parameters: only the harmless ones, as integers (their type
+// in Triton's protocol).
+absl::Status CheckTopLevelParameters(const ModelInferRequest& request) {
+  for (const auto& [name, parameter] : request.parameters()) {
+    if (name != "priority" && name != "timeout") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request parameter '", name, "' is not supported (accepted: priority, timeout)"));
+    }
+    if (!IsInteger(parameter)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request parameter '", name, "' must be an integer"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status CheckRequestParameters(const ModelInferRequest& request) {
+  if (!request.parameters().empty()) {
+    SKEWFREE_RETURN_IF_ERROR(CheckTopLevelParameters(request));
+  }
+  // No input or output parameter is supported: each would change what is
+  // read (shared memory) or answered (classification).
+  for (const auto& input : request.inputs()) {
+    if (!input.parameters().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "': parameter '",
+                                                     input.parameters().begin()->first,
+                                                     "' is not supported"));
+    }
+  }
+  for (const auto& output : request.outputs()) {
+    if (!output.parameters().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("output '", output.name(), "': parameter '",
+                                                     output.parameters().begin()->first,
+                                                     "' is not supported"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status BuildRawBatchView(const ModelInferRequest& request,
                                const transform::FeatureLayout& layout, int64_t max_batch,

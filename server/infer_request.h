@@ -23,6 +23,17 @@ absl::Status BuildRawBatchView(const inference::ModelInferRequest& request,
                                const transform::FeatureLayout& layout, int64_t max_batch,
                                transform::RawBatchView* batch);
 
+// Checks the request's parameters (request, input and output level). The
+// ones that would change the answer and are not supported are
+// INVALID_ARGUMENT naming the parameter (and its input or output): e.g.
+// sequence_id/sequence_start/sequence_end, an output's classification (or
+// class_count), shared memory regions, any unknown name. Accepted and
+// ignored, as they cannot change the answer: request-level `priority` (no
+// queue to reorder) and `timeout` (no queue to time out in; the gRPC
+// deadline is honoured). The HTTP codec removes its binary_data_output,
+// binary_data and binary_data_size before the request gets here.
+absl::Status CheckRequestParameters(const inference::ModelInferRequest& request);
+
 // Checks the requested outputs (none, or the spec's label).
 absl::Status CheckRequestedOutputs(const inference::ModelInferRequest& request,
                                    const transform::FeatureLayout& layout);

@@ -23,6 +23,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "server/drift_metrics.h"
+#include "server/inference_stats.h"
 #include "server/latency_histogram.h"
 
 namespace skewfree::server {
@@ -50,6 +51,9 @@ class VersionMetrics {
   void CountRows(uint64_t rows) {
     if (rows_ != nullptr) rows_->Increment(static_cast<double>(rows));
   }
+  // Triton's ModelStatistics of this version, cumulative across reloads.
+  InferenceStats* mutable_stats() { return &stats_; }
+  const InferenceStats& stats() const { return stats_; }
 
  private:
   static constexpr int kNumCodes = 17;  // google.rpc.Code 0..16.
@@ -61,6 +65,7 @@ class VersionMetrics {
   const std::map<std::string, std::string> labels_;  // model, version
   // Lazily set, never changed once set.
   std::array<std::array<std::atomic<prometheus::Counter*>, kNumCodes>, kNumProtocols> requests_{};
+  InferenceStats stats_;
 };
 
 // Metrics of one model. Thread-safe.
