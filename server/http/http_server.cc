@@ -1,0 +1,316 @@
+#include "server/http/http_server.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace skewfree::server::http {
+
+// One event loop: its own base, evhttp and thread. Everything but `base`
+// (for loopbreak/once, which libevent locks) is touched by its thread only.
+struct HttpServer::Loop {
+  HttpServer* server = nullptr;
+  event_base* base = nullptr;
+  evhttp* http = nullptr;
+  evhttp_bound_socket* bound = nullptr;
+  std::thread thread;
+  // Connections whose answer is being written (counted in writing_).
+  absl::flat_hash_set<evhttp_connection*> writing;
+};
+
+namespace {
+
+std::string JoinHostPort(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+std::string SslError() {
+  const unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown TLS error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+absl::StatusOr<SSL_CTX*> MakeSslContext(const HttpServer::Options& options) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return absl::InternalError(SslError());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  absl::Status status;
+  if (SSL_CTX_use_certificate_chain_file(ctx, options.tls_cert_file.c_str()) != 1) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("--tls-cert ", options.tls_cert_file, ": ", SslError()));
+  } else if (SSL_CTX_use_PrivateKey_file(ctx, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) !=
+                 1 ||
+             SSL_CTX_check_private_key(ctx) != 1) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("--tls-key ", options.tls_key_file, ": ", SslError()));
+  } else if (!options.tls_client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, options.tls_client_ca_file.c_str(), nullptr) != 1) {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("--tls-client-ca ", options.tls_client_ca_file, ": ", SslError()));
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  if (!status.ok()) {
+    SSL_CTX_free(ctx);
+    return status;
+  }
+  return ctx;
+}
+
+// evhttp's hook for each accepted connection: a TLS bufferevent instead of
+// a plain one (the fd is set by evhttp afterwards).
+bufferevent* MakeTlsBufferevent(event_base* base, void* ctx) {
+  bufferevent* bev =
+      bufferevent_openssl_socket_new(base, -1, SSL_new(static_cast<SSL_CTX*>(ctx)),
+                                     BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+  // Clients often close without a TLS close_notify; that is not an error.
+  if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  return bev;
+}
+
+Method ToMethod(evhttp_cmd_type command) {
+  switch (command) {
+    case EVHTTP_REQ_GET:
+      return Method::kGet;
+    case EVHTTP_REQ_POST:
+      return Method::kPost;
+    default:
+      return Method::kOther;
+  }
+}
+
+// The path without query, percent-decoded ("+" stays a plus).
+std::string DecodedPath(evhttp_request* request) {
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+  const char* path = uri == nullptr ? nullptr : evhttp_uri_get_path(uri);
+  if (path == nullptr || *path == '\0') return "/";
+  size_t length = 0;
+  char* decoded = evhttp_uridecode(path, 0, &length);
+  if (decoded == nullptr) return path;
+  std::string result(decoded, length);
+  std::free(decoded);
+  return result;
+}
+
+void FreeString(const void* data, size_t length, void* owner) {
+  delete static_cast<std::string*>(owner);
+}
+
+// Large bodies are handed over without a copy.
+void SetBody(evbuffer* out, std::string body) {
+  if (body.size() < 4096) {
+    evbuffer_add(out, body.data(), body.size());
+    return;
+  }
+  auto* owned = new std::string(std::move(body));
+  evbuffer_add_reference(out, owned->data(), owned->size(), FreeString, owned);
+}
+
+}  // namespace
+
+HttpServer::HttpServer(Options options, Handler handler)
+    : options_(std::move(options)), handler_(std::move(handler)) {}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(Options options, Handler handler) {
+  if (options.port < 0 || options.port > 65535 || options.threads < 0 ||
+      options.max_body_bytes < 1 || options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad HTTP options: port ", options.port, ", threads ", options.threads, ", max body ",
+        options.max_body_bytes, ", timeout ", absl::FormatDuration(options.timeout)));
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty() ||
+      (options.tls_cert_file.empty() && !options.tls_client_ca_file.empty())) {
+    return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+  }
+  // Other threads break the loops (Stop): libevent must lock its bases.
+  static std::once_flag threads_once;
+  std::call_once(threads_once, [] { evthread_use_pthreads(); });
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(options), std::move(handler)));
+  if (!server->options_.tls_cert_file.empty()) {
+    SKEWFREE_ASSIGN_OR_RETURN(server->ssl_, MakeSslContext(server->options_));
+  }
+  SKEWFREE_RETURN_IF_ERROR(server->Listen());
+  SKEWFREE_RETURN_IF_ERROR(server->StartLoops());
+  return server;
+}
+
+absl::Status HttpServer::Listen() {
+  const std::string where = JoinHostPort(options_.address, options_.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = absl::StrCat(options_.port);
+  if (const int error = getaddrinfo(options_.address.c_str(), service.c_str(), &hints, &found)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("HTTP address ", where, ": ", gai_strerror(error)));
+  }
+  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const bool ok =
+      fd >= 0 && bind(fd, found->ai_addr, found->ai_addrlen) == 0 && listen(fd, 1024) == 0;
+  const int error = errno;
+  freeaddrinfo(found);
+  if (!ok) {
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", strerror(error)));
+  }
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  listen_fd_ = fd;
+  return absl::OkStatus();
+}
+
+absl::Status HttpServer::StartLoops() {
+  int threads = options_.threads;
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const timeval timeout = absl::ToTimeval(options_.timeout);
+  for (int i = 0; i < threads; ++i) {
+    auto loop = std::make_unique<Loop>();
+    loop->server = this;
+    loop->base = event_base_new();
+    loop->http = loop->base == nullptr ? nullptr : evhttp_new(loop->base);
+    // Every loop accepts on its own descriptor of the one socket; the
+    // kernel wakes whichever is free.
+    const int fd = loop->http == nullptr ? -1 : dup(listen_fd_);
+    if (fd >= 0) loop->bound = evhttp_accept_socket_with_handle(loop->http, fd);
+    if (loop->bound == nullptr) {
+      if (fd >= 0) close(fd);
+      if (loop->http != nullptr) evhttp_free(loop->http);
+      if (loop->base != nullptr) event_base_free(loop->base);
+      return absl::InternalError("cannot start an HTTP event loop");
+    }
+    evhttp_set_gencb(loop->http, &HttpServer::OnRequest, loop.get());
+    evhttp_set_timeout_tv(loop->http, &timeout);
+    evhttp_set_max_body_size(loop->http, options_.max_body_bytes);
+    // Read a too-large body to its end before answering 413, so the client
+    // (still sending) sees the answer instead of a reset connection.
+    evhttp_set_flags(loop->http, EVHTTP_SERVER_LINGERING_CLOSE);
+    // All methods reach the handler, which answers 405 itself.
+    evhttp_set_allowed_methods(loop->http, 0xffff);
+    evhttp_set_default_content_type(loop->http, nullptr);
+    if (ssl_ != nullptr) evhttp_set_bevcb(loop->http, MakeTlsBufferevent, ssl_);
+    Loop* raw = loop.get();
+    loop->thread = std::thread([raw] {
+      event_base_dispatch(raw->base);
+      // Closes the connections still open (keep-alive, half-sent).
+      evhttp_free(raw->http);
+      event_base_free(raw->base);
+    });
+    loops_.push_back(std::move(loop));
+  }
+  return absl::OkStatus();
+}
+
+void HttpServer::OnRequest(evhttp_request* request, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  HttpResponse response;
+  loop->server->Serve(request, &response);
+  evhttp_connection* connection = evhttp_request_get_connection(request);
+  // The answer is written after this returns: Stop waits for it, unless
+  // the client goes away first (the close callback forgets it then).
+  if (connection != nullptr && loop->writing.insert(connection).second) {
+    loop->server->writing_.fetch_add(1);
+    evhttp_connection_set_closecb(connection, &HttpServer::Forget, loop);
+  }
+  evhttp_request_set_on_complete_cb(request, &HttpServer::OnComplete, loop);
+  evbuffer* body = evbuffer_new();
+  SetBody(body, std::move(response.body));
+  evhttp_send_reply(request, response.status, nullptr, body);
+  evbuffer_free(body);
+}
+
+void HttpServer::Serve(evhttp_request* request, HttpResponse* response) {
+  HttpRequest in;
+  in.method = ToMethod(evhttp_request_get_command(request));
+  in.path = DecodedPath(request);
+  evbuffer* input = evhttp_request_get_input_buffer(request);
+  const size_t length = evbuffer_get_length(input);
+  if (length > 0) {
+    in.body = absl::string_view(reinterpret_cast<const char*>(evbuffer_pullup(input, -1)), length);
+  }
+  evkeyvalq* headers = evhttp_request_get_input_headers(request);
+  in.header = [headers](const char* name) -> std::optional<absl::string_view> {
+    const char* value = evhttp_find_header(headers, name);
+    if (value == nullptr) return std::nullopt;
+    return absl::string_view(value);
+  };
+  handler_(in, response);
+  evkeyvalq* out_headers = evhttp_request_get_output_headers(request);
+  if (!response->content_type.empty()) {
+    evhttp_add_header(out_headers, "Content-Type", response->content_type.c_str());
+  }
+  for (const auto& [name, value] : response->headers) {
+    evhttp_add_header(out_headers, name.c_str(), value.c_str());
+  }
+}
+
+void HttpServer::OnComplete(evhttp_request* request, void* arg) {
+  evhttp_connection* connection = evhttp_request_get_connection(request);
+  if (connection != nullptr) Forget(connection, arg);
+}
+
+void HttpServer::Forget(evhttp_connection* connection, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  if (loop->writing.erase(connection) > 0) loop->server->writing_.fetch_sub(1);
+}
+
+HttpServer::~HttpServer() {
+  Stop(absl::ZeroDuration());
+  if (listen_fd_ >= 0) close(listen_fd_);
+  if (ssl_ != nullptr) SSL_CTX_free(ssl_);
+}
+
+void HttpServer::Stop(absl::Duration drain_timeout) {
+  if (stopped_.exchange(true)) return;
+  for (const auto& loop : loops_) {
+    event_base_once(
+        loop->base, -1, EV_TIMEOUT,
+        [](evutil_socket_t, short, void* arg) {
+          auto* loop = static_cast<Loop*>(arg);
+          evhttp_del_accept_socket(loop->http, loop->bound);
+          loop->bound = nullptr;
+        },
+        loop.get(), nullptr);
+  }
+  const absl::Time deadline = absl::Now() + drain_timeout;
+  while (writing_.load() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  for (const auto& loop : loops_) event_base_loopbreak(loop->base);
+  for (const auto& loop : loops_) {
+    if (loop->thread.joinable()) loop->thread.join();
+  }
+}
+
+}  // namespace skewfree::server::http
