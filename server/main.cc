@@ -21,18 +21,32 @@
 #include "absl/time/time.h"
 #include "common/dashed_flags.h"
 #include "common/flag_usage.h"
+#include "server/model_config_file.h"
 #include "server/server.h"
 #include "server/version_policy.h"
 
 ABSL_FLAG(std::string, model_repository, "",
-          "Directory of models: <dir>/<model>/<version>/ (required).");
+          "Directory of models: <dir>/<model>/<version>/ (the version is the directory's "
+          "number, so `cp -r 3 7` serves a copy as version 7). Required unless "
+          "--model-config-file is given; with it, where its models without base_path live.");
 ABSL_FLAG(std::vector<std::string>, model, {},
           "Model to serve; repeatable or comma-separated. Default: every "
           "subdirectory of --model-repository.");
-ABSL_FLAG(std::string, version_policy, "latest:1",
-          "Versions served per model: latest:N (the newest N that load) or "
-          "specific:V1,V2,... Per model: name=policy;name=policy, e.g. "
-          "'latest:1;humidity=latest:2'.");
+ABSL_FLAG(std::string, version_policy, "",
+          "Versions served of every model: latest:N (the newest N that load), "
+          "specific:V1,V2,... or all. Default latest:1. Different policies per model: "
+          "--model-config-file.");
+ABSL_FLAG(std::string, model_config_file, "",
+          "Text proto (skewfree.v1.ModelServerConfig, as TF Serving's model_config_file) "
+          "listing the models to serve, each with its name, base_path and "
+          "model_version_policy (latest, specific or all). SIGHUP rereads it; a bad file is "
+          "logged and the list in use stays. Not with --model or --version-policy.");
+ABSL_FLAG(std::string, model_control, "poll",
+          "poll: every rescan loads new models and versions and unloads removed ones. "
+          "explicit (Triton's --model-control-mode=explicit): models load at startup (those "
+          "of --model or --model-config-file; none otherwise) and then only through "
+          "RepositoryModelLoad/Unload; rescans load nothing, not even new versions of a "
+          "loaded model (load it again to pick them up).");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
           "How often the repository is rescanned (SIGHUP rescans at once).");
 ABSL_FLAG(int, port, 8001, "gRPC port; 0 picks a free port.");
@@ -85,20 +99,58 @@ std::vector<std::string> CollectModelFlags(int argc, char** argv) {
   return models;
 }
 
-// "latest:1;humidity=specific:2,3": a default and overrides per model.
-absl::Status ParsePolicies(const std::string& text, VersionManager::Options* options) {
-  for (absl::string_view part : absl::StrSplit(text, ';', absl::SkipEmpty())) {
-    const size_t eq = part.find('=');
-    const absl::string_view policy_text = eq == part.npos ? part : part.substr(eq + 1);
-    absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy(policy_text);
-    if (!policy.ok()) return policy.status();
-    if (eq == part.npos) {
-      options->policy = *policy;
+// The models to serve: --model-repository with --model and --version-policy
+// (one policy for all), or --model-config-file; and --model-control.
+absl::Status ModelOptionsFromFlags(std::vector<std::string> models,
+                                   VersionManager::Options* options) {
+  options->repository = absl::GetFlag(FLAGS_model_repository);
+  const std::string control = absl::GetFlag(FLAGS_model_control);
+  if (control == "explicit") {
+    options->control = ModelControl::kExplicit;
+  } else if (control != "poll") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--model-control must be poll or explicit, got '", control, "'"));
+  }
+  const std::string config_file = absl::GetFlag(FLAGS_model_config_file);
+  const std::string policy = absl::GetFlag(FLAGS_version_policy);
+  if (config_file.empty()) {
+    if (options->repository.empty()) {
+      return absl::InvalidArgumentError("--model-repository or --model-config-file is required");
+    }
+    options->models = std::move(models);
+    absl::StatusOr<VersionPolicy> parsed = ParseVersionPolicy(policy.empty() ? "latest:1" : policy);
+    if (!parsed.ok()) return absl::InvalidArgumentError(parsed.status().message());
+    options->policy = *std::move(parsed);
+    return absl::OkStatus();
+  }
+  if (!models.empty() || !policy.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--model-config-file ", config_file,
+        " lists the models and their version policies: drop --model and --version-policy"));
+  }
+  absl::StatusOr<ModelList> list = ReadModelConfigFile(config_file, options->repository);
+  if (!list.ok()) return list.status();
+  options->config = *std::move(list);
+  return absl::OkStatus();
+}
+
+// SIGHUP: rereads --model-config-file, if given (a bad file is logged and the
+// list in use stays), then rescans.
+void Reload(Server& server) {
+  const std::string config_file = absl::GetFlag(FLAGS_model_config_file);
+  if (!config_file.empty()) {
+    absl::StatusOr<ModelList> list =
+        ReadModelConfigFile(config_file, absl::GetFlag(FLAGS_model_repository));
+    absl::Status status =
+        list.ok() ? server.versions().Reconfigure(*std::move(list)) : list.status();
+    if (status.ok()) {
+      absl::FPrintF(stderr, "skewfree-server: SIGHUP: reread %s\n", config_file);
     } else {
-      options->model_policies[std::string(part.substr(0, eq))] = *policy;
+      absl::FPrintF(stderr, "skewfree-server: SIGHUP: %s; the model list in use stays\n",
+                    status.ToString());
     }
   }
-  return absl::OkStatus();
+  server.Rescan();
 }
 
 absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models) {
@@ -111,11 +163,8 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.inference.max_batch = absl::GetFlag(FLAGS_max_batch);
-  options.versions.repository = absl::GetFlag(FLAGS_model_repository);
-  if (options.versions.repository.empty()) {
-    return absl::InvalidArgumentError("--model-repository is required");
-  }
-  options.versions.models = std::move(models);
+  absl::Status models_status = ModelOptionsFromFlags(std::move(models), &options.versions);
+  if (!models_status.ok()) return models_status;
   options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   options.versions.drift.window = absl::GetFlag(FLAGS_drift_window);
   options.versions.drift.min_rows = absl::GetFlag(FLAGS_drift_min_rows);
@@ -131,8 +180,6 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
           absl::StrCat(name, " must not be negative, got ", absl::FormatDuration(value)));
     }
   }
-  absl::Status status = ParsePolicies(absl::GetFlag(FLAGS_version_policy), &options.versions);
-  if (!status.ok()) return status;
   return options;
 }
 
@@ -160,13 +207,13 @@ void TuneProcess() {
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
 }
 
-// SIGHUP rescans; SIGTERM/SIGINT drain, then the process exits 0.
+// SIGHUP reloads; SIGTERM/SIGINT drain, then the process exits 0.
 [[noreturn]] void ServeUntilSignalled(Server& server, const sigset_t& signals) {
   while (true) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
-      server.Rescan();
+      Reload(server);
       continue;
     }
     const absl::Duration drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
@@ -200,8 +247,9 @@ int Run(int original_argc, char** original_argv) {
       __FILE__,
       "Serves the bundles of a model repository over the Open Inference Protocol (gRPC).\n"
       "  skewfree-server --model-repository=DIR [--port=8001] [--metrics-port=8002] ...\n"
+      "  skewfree-server --model-config-file=FILE ...\n"
       "Flags take dashes or underscores (--model-repository or --model_repository).\n"
-      "SIGHUP rescans the repository; SIGTERM/SIGINT drain and exit 0.");
+      "SIGHUP rereads --model-config-file and rescans; SIGTERM/SIGINT drain and exit 0.");
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<Server::Options> options = OptionsFromFlags(std::move(models));
   if (!options.ok()) {

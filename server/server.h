@@ -59,6 +59,7 @@ class Server {
   // Rescans the repository now (SIGHUP).
   void Rescan() { versions_->RescanNow(); }
   const VersionManager& versions() const { return *versions_; }
+  VersionManager& versions() { return *versions_; }  // SIGHUP's Reconfigure.
   const ServerMetrics& metrics() const { return *metrics_; }
   // The calls without a transport, for other front ends (HTTP).
   InferenceHandler* handler() const { return handler_.get(); }

@@ -1,10 +1,12 @@
 #include "server/version_manager.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -66,6 +68,23 @@ class VersionManagerTest : public ::testing::Test {
         VersionManager::Create(std::move(options));
     EXPECT_THAT(manager, IsOk());
     return manager.ok() ? *std::move(manager) : nullptr;
+  }
+
+  // Test defaults: no repository, no models; the caller fills those in.
+  VersionManager::Options BaseOptions() {
+    VersionManager::Options options;
+    options.poll_interval = absl::Hours(1);
+    options.metrics = metrics_.get();
+    options.on_publish = [this](const RepositorySnapshot&) { ++publishes_; };
+    options.log = log_.get();
+    return options;
+  }
+
+  // Writes `version` of a model kept in its own directory `dir`.
+  void WriteAt(const std::string& dir, int64_t version, double bias = 20.0) {
+    v1::Bundle bundle = BundleWithBias(bias);
+    bundle.mutable_metadata()->set_version(version);
+    ASSERT_THAT(model::WriteBundle(dir, bundle), IsOk());
   }
 
   std::vector<int64_t> Served(const VersionManager& manager, const std::string& name = "humidity") {
@@ -132,7 +151,7 @@ TEST_F(VersionManagerTest, CorruptVersionIsCountedOnceAndTheCurrentOneKeepsServi
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), ElementsAre(1));
   EXPECT_EQ(Loads("failure"), 1);
-  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 1 loaded\n"));
+  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 1 loaded from"));
   EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 2 failed to load, not served "
                                   "(retried when its files change): DATA_LOSS"));
   ASSERT_THAT(manager->ScanOnce(), IsOk());
@@ -144,7 +163,7 @@ TEST_F(VersionManagerTest, CorruptVersionIsCountedOnceAndTheCurrentOneKeepsServi
   Write(2, 30.0);
   ASSERT_THAT(manager->ScanOnce(), IsOk());
   EXPECT_THAT(Served(*manager), ElementsAre(2));
-  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 2 loaded\n"));
+  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 2 loaded from"));
 }
 
 TEST_F(VersionManagerTest, CorruptNewestAtStartupServesTheNewestValid) {
@@ -178,18 +197,28 @@ TEST_F(VersionManagerTest, LatestNAndSpecificPolicies) {
   EXPECT_THAT(Served(*Create("specific:1,3,7")), ElementsAre(3, 1));
 }
 
-TEST_F(VersionManagerTest, PerModelPolicyOverridesTheDefault) {
+TEST_F(VersionManagerTest, AllPolicyServesEveryVersion) {
   for (int v = 1; v <= 3; ++v) Write(v);
-  VersionManager::Options options;
-  options.repository = repo_.path();
-  options.policy = ParseVersionPolicy("latest:1").value();
-  options.model_policies["humidity"] = ParseVersionPolicy("specific:2").value();
-  options.poll_interval = absl::Hours(1);
-  options.metrics = metrics_.get();
-  auto manager = VersionManager::Create(options).value();
-  EXPECT_THAT(Served(*manager), ElementsAre(2));
+  EXPECT_THAT(Served(*Create("all")), ElementsAre(3, 2, 1));
 }
 
+// `cp -r 3 7`: the usual rollback or promotion in a Triton or TF Serving
+// repository. The copy serves under its directory's number.
+TEST_F(VersionManagerTest, CopiedVersionDirectoryServesUnderItsNewNumber) {
+  Write(3, 30.0);
+  auto manager = Create("all");
+  std::filesystem::copy(absl::StrCat(ModelDir(), "/3"), absl::StrCat(ModelDir(), "/7"),
+                        std::filesystem::copy_options::recursive);
+  ASSERT_THAT(manager->ScanOnce(), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(7, 3));
+  const ServedVersion* served = manager->snapshot()->Find("humidity")->Find("7");
+  ASSERT_NE(served, nullptr);
+  EXPECT_EQ(served->version, 7);
+  EXPECT_EQ(served->bundle->exported_version(), 3);  // Kept as metadata.
+  EXPECT_EQ(served->metrics, metrics_->ForVersion("humidity", 7));
+  EXPECT_EQ(metrics_->ForModel("humidity")->loaded_version->Value(), 7);
+  EXPECT_THAT(Logged(), HasSubstr("model 'humidity' version 7 loaded"));
+}
 TEST_F(VersionManagerTest, ListedModelWithoutDirectoryIsKnownButNotReady) {
   Write(1);
   auto manager = Create("latest:1", {"humidity", "ghost"});
@@ -268,6 +297,206 @@ TEST_F(VersionManagerTest, PollingThreadPicksUpNewVersionsAndRescanWakesIt) {
   EXPECT_TRUE(published.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_THAT(Served(*manager), ElementsAre(2));
   manager->Stop();
+}
+
+ModelSource Source(const std::string& name, const std::string& dir, const std::string& policy) {
+  return {name, dir, ParseVersionPolicy(policy).value()};
+}
+
+// A model config file's list: each model its own directory and policy, no
+// repository at all.
+TEST_F(VersionManagerTest, ModelListServesModelsFromTheirOwnDirectories) {
+  TempDir elsewhere;
+  for (int v = 1; v <= 3; ++v) WriteAt(elsewhere.Join("a"), v);
+  WriteAt(elsewhere.Join("b-dir"), 5);
+  VersionManager::Options options = BaseOptions();
+  options.config = ModelList{{Source("humidity", elsewhere.Join("a"), "specific:2"),
+                              Source("b", elsewhere.Join("b-dir"), "latest:1")}};
+  auto manager = VersionManager::Create(std::move(options)).value();
+  EXPECT_THAT(Served(*manager), ElementsAre(2));
+  EXPECT_THAT(Served(*manager, "b"), ElementsAre(5));
+  EXPECT_TRUE(manager->snapshot()->ready());
+}
+
+TEST_F(VersionManagerTest, ModelListAndModelNamesTogetherAreRefused) {
+  VersionManager::Options options = BaseOptions();
+  options.repository = repo_.path();
+  options.models = {"humidity"};
+  options.config = ModelList{{Source("humidity", ModelDir(), "latest:1")}};
+  EXPECT_THAT(VersionManager::Create(std::move(options)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not both")));
+}
+
+TEST_F(VersionManagerTest, ReconfigureAddsRemovesAndChangesPolicies) {
+  TempDir elsewhere;
+  for (int v = 1; v <= 3; ++v) Write(v);
+  WriteAt(elsewhere.Join("other"), 1);
+  VersionManager::Options options = BaseOptions();
+  options.config = ModelList{{Source("humidity", ModelDir(), "latest:1")}};
+  auto manager = VersionManager::Create(std::move(options)).value();
+  EXPECT_THAT(Served(*manager), ElementsAre(3));
+  // Policy changed and a model added, as one whole, on the next scan.
+  ASSERT_THAT(manager->Reconfigure({{Source("humidity", ModelDir(), "specific:1,2"),
+                                     Source("other", elsewhere.Join("other"), "all")}}),
+              IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(3));
+  EXPECT_THAT(Served(*manager, "other"), ElementsAre(-1));
+  ASSERT_THAT(manager->ScanOnce(), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(2, 1));
+  EXPECT_THAT(Served(*manager, "other"), ElementsAre(1));
+  // Removed: unloaded, its gauge back to 0.
+  ASSERT_THAT(manager->Reconfigure({{Source("other", elsewhere.Join("other"), "all")}}), IsOk());
+  ASSERT_THAT(manager->ScanOnce(), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(-1));
+  EXPECT_EQ(metrics_->ForModel("humidity")->loaded_version->Value(), 0);
+  EXPECT_THAT(Served(*manager, "other"), ElementsAre(1));
+  // The same name from another directory loads afresh, not the old objects.
+  WriteAt(elsewhere.Join("moved"), 9);
+  ASSERT_THAT(manager->Reconfigure({{Source("other", elsewhere.Join("moved"), "all")}}), IsOk());
+  ASSERT_THAT(manager->ScanOnce(), IsOk());
+  EXPECT_THAT(Served(*manager, "other"), ElementsAre(9));
+}
+
+TEST_F(VersionManagerTest, BadReconfigureIsRefusedAndTheOldListStays) {
+  Write(1);
+  VersionManager::Options options = BaseOptions();
+  options.config = ModelList{{Source("humidity", ModelDir(), "latest:1")}};
+  auto manager = VersionManager::Create(std::move(options)).value();
+  EXPECT_THAT(
+      manager->Reconfigure({{Source("a", ModelDir(), "all"), Source("a", ModelDir(), "all")}}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'a' listed twice")));
+  EXPECT_THAT(manager->Reconfigure({{Source("a/b", ModelDir(), "all")}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad model name 'a/b'")));
+  EXPECT_THAT(manager->Reconfigure({{Source("a", "", "all")}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no base_path")));
+  ASSERT_THAT(manager->ScanOnce(), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(1));
+}
+
+TEST_F(VersionManagerTest, LoadAndUnloadNeedExplicitMode) {
+  Write(1);
+  auto manager = Create();
+  EXPECT_THAT(manager->LoadModel("humidity"), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                       HasSubstr("--model-control=explicit")));
+  EXPECT_THAT(manager->UnloadModel("humidity"), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                         HasSubstr("--model-control=explicit")));
+  EXPECT_THAT(Served(*manager), ElementsAre(1));
+}
+
+class ExplicitVersionManagerTest : public VersionManagerTest {
+ protected:
+  std::unique_ptr<VersionManager> CreateExplicit(std::vector<std::string> models = {}) {
+    VersionManager::Options options = BaseOptions();
+    options.repository = repo_.path();
+    options.models = std::move(models);
+    options.control = ModelControl::kExplicit;
+    return VersionManager::Create(std::move(options)).value();
+  }
+};
+
+TEST_F(ExplicitVersionManagerTest, LoadsNamedModelsAtStartupAndOthersOnlyByApi) {
+  Write(1);
+  ASSERT_THAT(model::WriteBundle(repo_.Join("other"), BundleWithBias(1)), IsOk());
+  auto manager = CreateExplicit({"humidity"});
+  EXPECT_THAT(Served(*manager), ElementsAre(1));
+  EXPECT_THAT(Served(*manager, "other"), ElementsAre(-1));
+  // Scans load nothing, not even a new version of a loaded model.
+  Write(2);
+  ASSERT_THAT(manager->ScanOnce(), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(1));
+  EXPECT_THAT(Served(*manager, "other"), ElementsAre(-1));
+  ASSERT_THAT(manager->LoadModel("other"), IsOk());
+  EXPECT_THAT(Served(*manager, "other"), ElementsAre(1));
+  // Loading a loaded model reloads it: the new version.
+  ASSERT_THAT(manager->LoadModel("humidity"), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(2));
+  ASSERT_THAT(manager->UnloadModel("humidity"), IsOk());
+  EXPECT_THAT(Served(*manager), ElementsAre(-1));
+  EXPECT_THAT(manager->UnloadModel("humidity"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("not loaded")));
+  EXPECT_THAT(manager->LoadModel("ghost"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no directory")));
+}
+
+TEST_F(ExplicitVersionManagerTest, NothingNamedLoadsNothing) {
+  Write(1);
+  auto manager = CreateExplicit();
+  EXPECT_TRUE(manager->snapshot()->models.empty());
+  EXPECT_THAT(manager->Index(false),
+              ElementsAre(RepositoryEntry{"humidity", "", "UNAVAILABLE", "not loaded"}));
+  EXPECT_THAT(manager->Index(true), IsEmpty());
+}
+
+TEST_F(ExplicitVersionManagerTest, LoadErrorKeepsWhatIsServed) {
+  Write(1);
+  auto manager = CreateExplicit({"humidity"});
+  const auto before = manager->snapshot();
+  WriteCorrupt(2);
+  EXPECT_THAT(manager->LoadModel("humidity"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("model 'humidity' version 2: DATA_LOSS")));
+  EXPECT_EQ(manager->snapshot(), before);
+  // An explicit load retries a failed version even with unchanged files.
+  EXPECT_THAT(manager->LoadModel("humidity"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Loads("failure"), 2);
+  EXPECT_EQ(manager->snapshot(), before);
+}
+
+TEST_F(ExplicitVersionManagerTest, IndexStatesAndReasons) {
+  Write(1);
+  WriteCorrupt(2);
+  ASSERT_THAT(model::WriteBundle(repo_.Join("other"), BundleWithBias(1)), IsOk());
+  auto manager = CreateExplicit({"humidity", "other"});
+  std::vector<RepositoryEntry> index = manager->Index(false);
+  ASSERT_EQ(index.size(), 3u);
+  EXPECT_EQ(index[0], (RepositoryEntry{"humidity", "1", "READY", ""}));
+  EXPECT_EQ(index[1].name, "humidity");
+  EXPECT_EQ(index[1].version, "2");
+  EXPECT_EQ(index[1].state, "UNAVAILABLE");
+  EXPECT_THAT(index[1].reason, HasSubstr("checksum mismatch"));
+  EXPECT_EQ(index[2], (RepositoryEntry{"other", "1", "READY", ""}));
+  EXPECT_THAT(manager->Index(true), ElementsAre(RepositoryEntry{"humidity", "1", "READY", ""},
+                                                RepositoryEntry{"other", "1", "READY", ""}));
+  // Unloaded while a request holds it: UNLOADING until it lets go.
+  std::shared_ptr<const RepositorySnapshot> held = manager->snapshot();
+  ASSERT_THAT(manager->UnloadModel("other"), IsOk());
+  EXPECT_EQ(
+      manager->Index(false).back(),
+      (RepositoryEntry{"other", "", "UNLOADING", "unloaded; requests in flight are finishing"}));
+  held.reset();
+  EXPECT_EQ(manager->Index(false).back(),
+            (RepositoryEntry{"other", "", "UNAVAILABLE", "unloaded"}));
+}
+
+TEST_F(ExplicitVersionManagerTest, ReadersNeverMissALoadedModelDuringLoadsAndUnloads) {
+  Write(1);
+  ASSERT_THAT(model::WriteBundle(repo_.Join("other"), BundleWithBias(1)), IsOk());
+  auto manager = CreateExplicit({"humidity"});
+  std::atomic<bool> done{false};
+  std::atomic<int> missing{0};
+  std::atomic<int64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        const std::shared_ptr<const RepositorySnapshot> snapshot = manager->snapshot();
+        const ServedModel* model = snapshot->Find("humidity");
+        if (model == nullptr || model->Find("") == nullptr) ++missing;
+        ++reads;
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(manager->LoadModel("other"), IsOk());
+    if (i == 10) Write(2);
+    EXPECT_THAT(manager->LoadModel("humidity"), IsOk());
+    EXPECT_THAT(manager->UnloadModel("other"), IsOk());
+  }
+  done = true;
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(missing.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_THAT(Served(*manager), ElementsAre(2));
 }
 
 }  // namespace

@@ -12,14 +12,15 @@ namespace skewfree::server {
 namespace {
 
 absl::Status BadPolicy(absl::string_view text, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("version policy '", text, "': ", why,
-                                                 " (expected latest:N or specific:V1,V2,...)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "version policy '", text, "': ", why, " (expected latest:N, specific:V1,V2,... or all)"));
 }
 
 }  // namespace
 
 std::string VersionPolicy::ToString() const {
   if (kind == Kind::kLatest) return absl::StrCat("latest:", latest);
+  if (kind == Kind::kAll) return "all";
   return absl::StrCat("specific:", absl::StrJoin(specific, ","));
 }
 
@@ -27,6 +28,10 @@ absl::StatusOr<VersionPolicy> ParseVersionPolicy(absl::string_view text) {
   VersionPolicy policy;
   absl::string_view rest = text;
   if (rest == "latest") return policy;
+  if (rest == "all") {
+    policy.kind = VersionPolicy::Kind::kAll;
+    return policy;
+  }
   if (absl::ConsumePrefix(&rest, "latest:")) {
     if (!absl::SimpleAtoi(rest, &policy.latest) || policy.latest < 1) {
       return BadPolicy(text, absl::StrCat("'", rest, "' is not a count >= 1"));

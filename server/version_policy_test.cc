@@ -29,9 +29,17 @@ TEST(VersionPolicyTest, ParsesSpecificSortedAndUnique) {
   EXPECT_EQ(policy->ToString(), "specific:1,3");
 }
 
+TEST(VersionPolicyTest, ParsesAll) {
+  absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy("all");
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_EQ(policy->kind, VersionPolicy::Kind::kAll);
+  EXPECT_EQ(policy->ToString(), "all");
+}
+
 TEST(VersionPolicyTest, RejectsBadText) {
-  for (const char* text : {"", "latest:0", "latest:-1", "latest:x", "newest:1",
-                           "specific:", "specific:1,,2", "specific:0", "specific:a"}) {
+  for (const char* text :
+       {"", "latest:0", "latest:-1", "latest:x", "newest:1", "specific:", "specific:1,,2",
+        "specific:0", "specific:a", "all:1", "latest:1;humidity=specific:2"}) {
     EXPECT_THAT(ParseVersionPolicy(text),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("version policy")))
         << text;
