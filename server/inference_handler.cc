@@ -1,7 +1,10 @@
 #include "server/inference_handler.h"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -14,6 +17,61 @@ int64_t SteadyNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+uint64_t NanosBetween(std::chrono::steady_clock::time_point from,
+                      std::chrono::steady_clock::time_point to) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count());
+}
+
+void FillDuration(const StatDuration& from, inference::StatisticDuration* to) {
+  to->set_count(from.count.load(std::memory_order_relaxed));
+  to->set_ns(from.ns.load(std::memory_order_relaxed));
+}
+
+void FillStatistics(const std::string& model, const ServedVersion& served,
+                    inference::ModelStatistics* out) {
+  const InferenceStats& stats = served.metrics->stats();
+  out->set_name(model);
+  out->set_version(served.version_string);
+  out->set_last_inference(stats.last_inference_ms());
+  out->set_inference_count(stats.inference_count());
+  out->set_execution_count(stats.execution_count());
+  inference::InferStatistics* infer = out->mutable_inference_stats();
+  FillDuration(stats.success(), infer->mutable_success());
+  FillDuration(stats.fail(), infer->mutable_fail());
+  // No queue and no cache: their durations stay empty, as Triton's do then.
+  infer->mutable_queue();
+  FillDuration(stats.compute_input(), infer->mutable_compute_input());
+  FillDuration(stats.compute_infer(), infer->mutable_compute_infer());
+  FillDuration(stats.compute_output(), infer->mutable_compute_output());
+}
+
+// Load and unload parameters; only Unload's `unload_dependents` (a bool) is
+// known, and meaningless here.
+absl::Status CheckRepositoryParameters(
+    const google::protobuf::Map<std::string, inference::ModelRepositoryParameter>& parameters,
+    bool unload) {
+  for (const auto& [name, parameter] : parameters) {
+    if (unload && name == "unload_dependents" &&
+        parameter.parameter_choice_case() == inference::ModelRepositoryParameter::kBoolParam) {
+      continue;
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(unload ? "unload" : "load", " parameter '", name, "' is not supported",
+                     unload ? " (accepted: unload_dependents, a bool)" : ""));
+  }
+  return absl::OkStatus();
+}
+
+// The models of a snapshot by name, for stable listings.
+std::vector<const ServedModel*> SortedModels(const RepositorySnapshot& snapshot) {
+  std::vector<const ServedModel*> models;
+  for (const auto& [name, model] : snapshot.models) models.push_back(model.get());
+  std::sort(models.begin(), models.end(),
+            [](const ServedModel* a, const ServedModel* b) { return a->name < b->name; });
+  return models;
 }
 
 }  // namespace
@@ -38,11 +96,13 @@ absl::Status InferenceHandler::InferOn(const RepositorySnapshot& snapshot,
                                        const inference::ModelInferRequest& request,
                                        absl::Time deadline, inference::ModelInferResponse* response,
                                        const ServedModel** model, const ServedVersion** served,
-                                       size_t* rows) const {
+                                       size_t* rows, CallTimings* timings) const {
+  const auto start = std::chrono::steady_clock::now();
   SKEWFREE_RETURN_IF_ERROR(
       Resolve(snapshot, request.model_name(), request.model_version(), model, served));
   const model::Bundle& bundle = *(*served)->bundle;
   const transform::FeatureLayout& layout = bundle.transformer().layout();
+  SKEWFREE_RETURN_IF_ERROR(CheckRequestParameters(request));
   transform::RawBatchView batch;
   SKEWFREE_RETURN_IF_ERROR(BuildRawBatchView(request, layout, options_.max_batch, &batch));
   SKEWFREE_RETURN_IF_ERROR(CheckRequestedOutputs(request, layout));
@@ -55,7 +115,9 @@ absl::Status InferenceHandler::InferOn(const RepositorySnapshot& snapshot,
   response->set_model_version((*served)->version_string);
   response->set_id(request.id());
   const bool raw = request.raw_input_contents_size() > 0;
+  const auto predict = std::chrono::steady_clock::now();
   SKEWFREE_RETURN_IF_ERROR(PredictIntoResponse(bundle, batch, raw, response));
+  const auto predicted = std::chrono::steady_clock::now();
   // Only valid, answered rows count; the predictions are read where they
   // were written (the raw bytes may be unaligned: ColumnView copes).
   if ((*served)->drift != nullptr) {
@@ -65,6 +127,9 @@ absl::Status InferenceHandler::InferOn(const RepositorySnapshot& snapshot,
     (*served)->drift->Record(batch,
                              transform::ColumnView(predictions, transform::ValueType::kFloat32));
   }
+  timings->input_ns = NanosBetween(start, predict);
+  timings->infer_ns = NanosBetween(predict, predicted);
+  timings->output_ns = NanosBetween(predicted, std::chrono::steady_clock::now());
   return absl::OkStatus();
 }
 
@@ -79,8 +144,9 @@ absl::Status InferenceHandler::Infer(const inference::ModelInferRequest& request
   const ServedModel* model = nullptr;
   const ServedVersion* served = nullptr;
   size_t rows = 0;
+  CallTimings timings;
   const absl::Status status =
-      InferOn(*snapshot, request, deadline, response, &model, &served, &rows);
+      InferOn(*snapshot, request, deadline, response, &model, &served, &rows, &timings);
 
   VersionMetrics* counted = served != nullptr  ? served->metrics
                             : model != nullptr ? model->metrics->no_version.get()
@@ -88,6 +154,15 @@ absl::Status InferenceHandler::Infer(const inference::ModelInferRequest& request
   counted->CountRequest(protocol, status.code());
   if (status.ok()) served->metrics->CountRows(rows);
   const auto end = std::chrono::steady_clock::now();
+  if (served != nullptr) {
+    timings.total_ns = NanosBetween(start, end);
+    InferenceStats* stats = served->metrics->mutable_stats();
+    if (status.ok()) {
+      stats->RecordSuccess(rows, timings, static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())));
+    } else {
+      stats->RecordFailure(timings.total_ns);
+    }
+  }
   if (model != nullptr) {
     model->metrics->duration[static_cast<int>(protocol)]->Observe(
         std::chrono::duration<double>(end - start).count());
@@ -118,8 +193,15 @@ absl::StatusOr<bool> InferenceHandler::ModelReady(const std::string& name,
 void InferenceHandler::ServerMetadata(inference::ServerMetadataResponse* response) const {
   response->set_name("skewfree");
   response->set_version(SKEWFREE_VERSION);
-  // Beyond the core protocol: health (grpc.health.v1), reflection, and
-  // Prometheus metrics.
+  // Triton's extensions, by Triton's names (binary_tensor_data is HTTP's).
+  // Not "parameters": only priority and timeout are accepted, and ignored
+  // (CheckRequestParameters).
+  for (const char* extension :
+       {"model_repository", "model_configuration", "statistics", "binary_tensor_data"}) {
+    response->add_extensions(extension);
+  }
+  // Beyond Triton's: health (grpc.health.v1), reflection, and Prometheus
+  // metrics.
   response->add_extensions("grpc_health_v1");
   response->add_extensions("server_reflection");
   response->add_extensions("prometheus_metrics");
@@ -149,6 +231,86 @@ absl::Status InferenceHandler::ModelMetadata(const inference::ModelMetadataReque
   output->add_shape(-1);
   output->add_shape(1);
   return absl::OkStatus();
+}
+
+absl::Status InferenceHandler::ModelConfig(const inference::ModelConfigRequest& request,
+                                           inference::ModelConfigResponse* response) const {
+  const std::shared_ptr<const RepositorySnapshot> snapshot = versions_->snapshot();
+  const ServedModel* model = nullptr;
+  const ServedVersion* served = nullptr;
+  SKEWFREE_RETURN_IF_ERROR(Resolve(*snapshot, request.name(), request.version(), &model, &served));
+  inference::ModelConfig* config = response->mutable_config();
+  config->set_name(model->name);
+  config->set_platform("skewfree_linear");
+  config->set_backend("skewfree");
+  config->set_max_batch_size(static_cast<int32_t>(
+      std::min<int64_t>(options_.max_batch, std::numeric_limits<int32_t>::max())));
+  const transform::FeatureLayout& layout = served->bundle->transformer().layout();
+  for (int c = 0; c < layout.num_columns(); ++c) {
+    inference::ModelInput* input = config->add_input();
+    input->set_name(layout.column_name(c));
+    input->set_data_type(layout.is_numeric(c) ? inference::TYPE_FP32 : inference::TYPE_INT64);
+    input->add_dims(1);
+  }
+  inference::ModelOutput* output = config->add_output();
+  output->set_name(layout.label());
+  output->set_data_type(inference::TYPE_FP32);
+  output->add_dims(1);
+  return absl::OkStatus();
+}
+
+absl::Status InferenceHandler::ModelStatistics(const inference::ModelStatisticsRequest& request,
+                                               inference::ModelStatisticsResponse* response) const {
+  const std::shared_ptr<const RepositorySnapshot> snapshot = versions_->snapshot();
+  if (request.name().empty()) {
+    for (const ServedModel* model : SortedModels(*snapshot)) {
+      for (const auto& served : model->versions) {
+        FillStatistics(model->name, *served, response->add_model_stats());
+      }
+    }
+    return absl::OkStatus();
+  }
+  const ServedModel* model = snapshot->Find(request.name());
+  if (model == nullptr) {
+    return absl::NotFoundError(absl::StrCat("unknown model '", request.name(), "'"));
+  }
+  if (request.version().empty()) {
+    for (const auto& served : model->versions) {
+      FillStatistics(model->name, *served, response->add_model_stats());
+    }
+    return absl::OkStatus();
+  }
+  const ServedVersion* served = model->Find(request.version());
+  if (served == nullptr) {
+    return absl::NotFoundError(absl::StrCat("model '", request.name(), "' version '",
+                                            request.version(), "' is not served"));
+  }
+  FillStatistics(model->name, *served, response->add_model_stats());
+  return absl::OkStatus();
+}
+
+absl::Status InferenceHandler::RepositoryIndex(const inference::RepositoryIndexRequest& request,
+                                               inference::RepositoryIndexResponse* response) const {
+  for (const RepositoryEntry& entry : versions_->Index(request.ready())) {
+    inference::RepositoryIndexResponse::ModelIndex* row = response->add_models();
+    row->set_name(entry.name);
+    row->set_version(entry.version);
+    row->set_state(entry.state);
+    row->set_reason(entry.reason);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InferenceHandler::RepositoryModelLoad(
+    const inference::RepositoryModelLoadRequest& request) {
+  SKEWFREE_RETURN_IF_ERROR(CheckRepositoryParameters(request.parameters(), /*unload=*/false));
+  return versions_->LoadModel(request.model_name());
+}
+
+absl::Status InferenceHandler::RepositoryModelUnload(
+    const inference::RepositoryModelUnloadRequest& request) {
+  SKEWFREE_RETURN_IF_ERROR(CheckRepositoryParameters(request.parameters(), /*unload=*/true));
+  return versions_->UnloadModel(request.model_name());
 }
 
 }  // namespace skewfree::server

@@ -22,6 +22,7 @@
 #include "common/dashed_flags.h"
 #include "common/flag_usage.h"
 #include "server/model_config_file.h"
+#include "server/restricted_api.h"
 #include "server/server.h"
 #include "server/version_policy.h"
 
@@ -66,6 +67,12 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS)
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA: require client certificates signed by it (mutual TLS).");
+ABSL_FLAG(std::string, restricted_api, "",
+          "Calls that need a header, like Triton's --grpc-restricted-protocol / "
+          "--http-restricted-api: GROUP[,GROUP...]:KEY=VALUE, several joined by ';'. Groups: "
+          "model-repository (index, load, unload), model-config, statistics, inference, "
+          "metadata, health. E.g. model-repository:x-admin-token=SECRET. Refused calls get "
+          "PERMISSION_DENIED (HTTP 403). Use it whenever the ports are reachable beyond the pod.");
 ABSL_FLAG(int64_t, max_batch, 65536, "Rows allowed per ModelInfer request.");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "Largest request message accepted.");
 ABSL_FLAG(absl::Duration, drift_window, absl::Hours(1),
@@ -163,6 +170,10 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.inference.max_batch = absl::GetFlag(FLAGS_max_batch);
+  absl::StatusOr<RestrictedApi> restricted =
+      RestrictedApi::Parse(absl::GetFlag(FLAGS_restricted_api));
+  if (!restricted.ok()) return restricted.status();
+  options.inference.restricted = *std::move(restricted);
   absl::Status models_status = ModelOptionsFromFlags(std::move(models), &options.versions);
   if (!models_status.ok()) return models_status;
   options.versions.poll_interval = absl::GetFlag(FLAGS_poll_interval);

@@ -137,6 +137,8 @@ void Server::UpdateHealth(const RepositorySnapshot& snapshot) {
     health_models_.push_back(name);
   }
   health->SetServingStatus("", snapshot.ready());
+  // The service's own name, as grpc_health_probe -service and Envoy ask.
+  health->SetServingStatus("inference.GRPCInferenceService", snapshot.ready());
 }
 
 void Server::BeginDrain() {
