@@ -126,7 +126,11 @@ absl::Status ModelOptionsFromFlags(std::vector<std::string> models,
     }
     options->models = std::move(models);
     absl::StatusOr<VersionPolicy> parsed = ParseVersionPolicy(policy.empty() ? "latest:1" : policy);
-    if (!parsed.ok()) return absl::InvalidArgumentError(parsed.status().message());
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--version-policy: ", parsed.status().message(),
+                       "; it applies to every model (per model: --model-config-file)"));
+    }
     options->policy = *std::move(parsed);
     return absl::OkStatus();
   }
