@@ -227,6 +227,21 @@ TEST_F(VersionManagerTest, ListedModelWithoutDirectoryIsKnownButNotReady) {
   EXPECT_FALSE(manager->snapshot()->ready());
 }
 
+TEST_F(VersionManagerTest, IndexInPollModeSaysWhyAModelIsNotServed) {
+  Write(1);
+  WriteCorrupt(2);
+  auto manager = Create("latest:1", {"humidity", "ghost"});
+  const std::vector<RepositoryEntry> index = manager->Index(false);
+  ASSERT_EQ(index.size(), 3u);
+  EXPECT_EQ(index[0].name, "ghost");
+  EXPECT_EQ(index[0].state, "UNAVAILABLE");
+  EXPECT_THAT(index[0].reason, HasSubstr(repo_.Join("ghost")));
+  EXPECT_EQ(index[1], (RepositoryEntry{"humidity", "1", "READY", ""}));
+  EXPECT_EQ(index[2].version, "2");
+  EXPECT_THAT(index[2].reason, HasSubstr("DATA_LOSS"));
+  EXPECT_THAT(manager->Index(true), ElementsAre(RepositoryEntry{"humidity", "1", "READY", ""}));
+}
+
 TEST_F(VersionManagerTest, FoldersWithoutVersionsAreNotModels) {
   Write(1);
   std::filesystem::create_directories(repo_.Join("lost+found"));
@@ -486,6 +501,16 @@ TEST_F(ExplicitVersionManagerTest, ReadersNeverMissALoadedModelDuringLoadsAndUnl
       }
     });
   }
+  // Index too, while loads run: the loaded model always has a READY row.
+  readers.emplace_back([&] {
+    while (!done.load()) {
+      bool ready = false;
+      for (const RepositoryEntry& row : manager->Index(false)) {
+        if (row.name == "humidity" && row.state == "READY") ready = true;
+      }
+      if (!ready) ++missing;
+    }
+  });
   for (int i = 0; i < 20; ++i) {
     EXPECT_THAT(manager->LoadModel("other"), IsOk());
     if (i == 10) Write(2);
