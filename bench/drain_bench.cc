@@ -84,6 +84,8 @@ bool OneDrain(const std::string& repository, const std::vector<std::string>& ser
                                    "0",
                                    "--metrics-port",
                                    "-1",
+                                   "--http-port",
+                                   "-1",
                                    "--address",
                                    "127.0.0.1"};
   argv.insert(argv.end(), server_args.begin(), server_args.end());

@@ -161,7 +161,8 @@ absl::StatusOr<bool> CompareDrift(const std::string& bin, skewfree_testing::Temp
   auto server = [&](const std::string& name, const std::string& window) {
     return Start(name,
                  {bin + "/skewfree-server", "--model-repository", dir.Join("drift-repo"), "--port",
-                  "0", "--metrics-port", "0", "--address", "127.0.0.1", "--drift-window", window},
+                  "0", "--metrics-port", "0", "--http-port", "-1", "--address", "127.0.0.1",
+                  "--drift-window", window},
                  dir.Join(name));
   };
   absl::StatusOr<Target> off = server("drift-off", "0");
@@ -211,7 +212,7 @@ int Run() {
   absl::StatusOr<Target> real =
       Start("skewfree-server",
             {bin + "/skewfree-server", "--model-repository", dir.Join("repo"), "--port", "0",
-             "--metrics-port", "0", "--address", "127.0.0.1"},
+             "--metrics-port", "0", "--http-port", "0", "--address", "127.0.0.1"},
             dir.Join("server"));
   if (!empty.ok() || !real.ok()) {
     std::cerr << "cannot start: " << empty.status() << " / " << real.status() << "\n";

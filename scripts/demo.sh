@@ -30,7 +30,7 @@ ls "$out/models/humidity"
 
 echo "== 4. serve the newest version on loopback"
 "$bin/skewfree-server" --model-repository="$out/models" --address=127.0.0.1 \
-  --port=0 --metrics-port=0 >"$out/server.log" 2>&1 &
+  --port=0 --metrics-port=0 --http-port=0 >"$out/server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 target=""

@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libeigen3-dev prometheus-cpp-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  rapidjson-dev
+  rapidjson-dev libevent-dev
   python3-grpcio python3-protobuf openssl curl
   clang-format
   libopenmpi-dev openmpi-bin

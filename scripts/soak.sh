@@ -49,7 +49,7 @@ export_version() {  # A fresh --model-dir each time: every run exports anew.
 }
 export_version 0
 
-"$bin/skewfree-server" --model-repository="$repo" --port=0 --metrics-port=0 \
+"$bin/skewfree-server" --model-repository="$repo" --port=0 --metrics-port=0 --http-port=0 \
   --poll-interval=500ms >server.out 2>server.err &
 server=$!
 pids+=("$server")

@@ -52,7 +52,14 @@ ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
           "How often the repository is rescanned (SIGHUP rescans at once).");
 ABSL_FLAG(int, port, 8001, "gRPC port; 0 picks a free port.");
 ABSL_FLAG(int, metrics_port, 8002, "Prometheus /metrics port; 0 picks a free port, -1 disables.");
-ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC and metrics).");
+ABSL_FLAG(int, http_port, 8000,
+          "HTTP/JSON port (KServe v2 REST, Triton's HTTP API), same address and TLS as gRPC; "
+          "0 picks a free port, -1 disables.");
+ABSL_FLAG(int, http_threads, 0, "HTTP event loop threads; 0 = one per core.");
+ABSL_FLAG(absl::Duration, http_timeout, absl::Seconds(30),
+          "An HTTP connection that sends or reads nothing for this long is closed (a stuck "
+          "or slow client, an idle keep-alive).");
+ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC, HTTP and metrics).");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(5),
           "On SIGTERM/SIGINT, how long calls may still be answered after health turns "
           "NOT_SERVING, so requests already on the wire are not cut off (gRPC cancels "
@@ -169,6 +176,9 @@ absl::StatusOr<Server::Options> OptionsFromFlags(std::vector<std::string> models
   options.address = absl::GetFlag(FLAGS_address);
   options.port = absl::GetFlag(FLAGS_port);
   options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  options.http_port = absl::GetFlag(FLAGS_http_port);
+  options.http_threads = absl::GetFlag(FLAGS_http_threads);
+  options.http_timeout = absl::GetFlag(FLAGS_http_timeout);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
@@ -279,6 +289,9 @@ int Run(int original_argc, char** original_argv) {
   absl::PrintF("grpc listening on %s\n", (*server)->grpc_endpoint());
   if (!(*server)->metrics_endpoint().empty()) {
     absl::PrintF("metrics listening on %s\n", (*server)->metrics_endpoint());
+  }
+  if (!(*server)->http_endpoint().empty()) {
+    absl::PrintF("http listening on %s\n", (*server)->http_endpoint());
   }
   std::fflush(stdout);
   ServeUntilSignalled(**server, signals);

@@ -59,9 +59,10 @@ std::string JoinHostPort(const std::string& host, int port) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
   if (options.port < 0 || options.port > 65535 || options.metrics_port < -1 ||
-      options.metrics_port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad port ", options.port, " or metrics port ", options.metrics_port));
+      options.metrics_port > 65535 || options.http_port < -1 || options.http_port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad port ", options.port, ", metrics port ",
+                                                   options.metrics_port, " or HTTP port ",
+                                                   options.http_port));
   }
   if (options.inference.max_batch < 1 || options.max_message_bytes < 1) {
     return absl::InvalidArgumentError("max batch and max message bytes must be positive");
@@ -78,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
   server->service_ = std::make_unique<InferenceService>(server->handler_.get());
   SKEWFREE_RETURN_IF_ERROR(server->StartGrpc(options));
   server->UpdateHealth(*server->versions_->snapshot());
+  SKEWFREE_RETURN_IF_ERROR(server->StartHttp(options));
   SKEWFREE_RETURN_IF_ERROR(server->StartMetrics(options));
   server->versions_->Start();
   return server;
@@ -120,6 +122,30 @@ absl::Status Server::StartMetrics(const Options& options) {
     return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", bind, ": ", e.what()));
   }
   metrics_endpoint_ = JoinHostPort(options.address, metrics_port_);
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartHttp(const Options& options) {
+  if (options.http_port < 0) return absl::OkStatus();
+  http_service_ = std::make_unique<HttpService>(handler_.get());
+  http::HttpServer::Options http;
+  http.address = options.address;
+  http.port = options.http_port;
+  http.threads = options.http_threads;
+  http.tls_cert_file = options.tls_cert_file;
+  http.tls_key_file = options.tls_key_file;
+  http.tls_client_ca_file = options.tls_client_ca_file;
+  http.max_body_bytes = options.max_message_bytes;
+  http.timeout = options.http_timeout;
+  const HttpService* service = http_service_.get();
+  SKEWFREE_ASSIGN_OR_RETURN(
+      http_server_,
+      http::HttpServer::Create(std::move(http), [service](const http::HttpRequest& request,
+                                                          http::HttpResponse* response) {
+        service->Handle(request, response);
+      }));
+  http_port_ = http_server_->port();
+  http_endpoint_ = JoinHostPort(options.address, http_port_);
   return absl::OkStatus();
 }
 
@@ -187,6 +213,10 @@ void Server::Shutdown(absl::Duration drain_timeout) {
   }
   shutdown.join();
   grpc_server_->Wait();
+  // HTTP answered through gRPC's drain; its last answers get what is left.
+  if (http_server_ != nullptr) {
+    http_server_->Stop(std::max(absl::ZeroDuration(), deadline - absl::Now()));
+  }
   versions_->Stop();
   // The metrics endpoint stays up until destruction, so a final scrape sees
   // the drained counts.

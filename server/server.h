@@ -13,6 +13,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/exposer.h"
+#include "server/http/http_server.h"
+#include "server/http_service.h"
 #include "server/inference_service.h"
 #include "server/server_metrics.h"
 #include "server/version_manager.h"
@@ -29,6 +31,14 @@ class Server {
     int port = 8001;
     // Prometheus /metrics port; 0 picks a free one, -1 disables metrics.
     int metrics_port = 8002;
+    // HTTP/JSON port (KServe v2 REST, Triton's HTTP API) on the same address
+    // and TLS; 0 picks a free one, -1 (the library's default; the binary's
+    // is 8000) turns HTTP off.
+    int http_port = -1;
+    // HTTP event loop threads; 0 = one per core.
+    int http_threads = 0;
+    // An HTTP connection that sends or reads nothing for this long is closed.
+    absl::Duration http_timeout = absl::Seconds(30);
     // PEM files. With cert and key the server speaks TLS only; with a client
     // CA too, it requires client certificates signed by that CA (mutual TLS).
     std::string tls_cert_file;
@@ -55,6 +65,9 @@ class Server {
   const std::string& metrics_endpoint() const { return metrics_endpoint_; }
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  // "" and -1 when HTTP is off.
+  const std::string& http_endpoint() const { return http_endpoint_; }
+  int http_port() const { return http_port_; }
 
   // Rescans the repository now (SIGHUP).
   void Rescan() { versions_->RescanNow(); }
@@ -82,6 +95,7 @@ class Server {
   Server() = default;
   absl::Status StartGrpc(const Options& options);
   absl::Status StartMetrics(const Options& options);
+  absl::Status StartHttp(const Options& options);
   void UpdateHealth(const RepositorySnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Set in Create, constant after.
@@ -89,6 +103,10 @@ class Server {
   std::unique_ptr<VersionManager> versions_;
   std::unique_ptr<InferenceHandler> handler_;
   std::unique_ptr<InferenceService> service_;
+  std::unique_ptr<HttpService> http_service_;
+  std::unique_ptr<http::HttpServer> http_server_;
+  std::string http_endpoint_;
+  int http_port_ = -1;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::string grpc_endpoint_;

@@ -44,7 +44,8 @@ async function startServing() {
   run(bin("skewfree-train"), ["--train=train.csv", "--eval=eval.csv", "--optimizer=exact", "--metrics_port=-1",
     "--model_dir=exact-ckpt", "--export_dir=repo/humidity"], 30000);
   const server = start("skewfree-server", bin("skewfree-server"), ["--model_repository=repo", "--model=humidity",
-    "--address=127.0.0.1", "--port=0", "--metrics_port=0", "--poll_interval=1s", "--drain_timeout=1s"]);
+    "--address=127.0.0.1", "--port=0", "--metrics_port=0", "--http_port=0", "--poll_interval=1s",
+    "--drain_timeout=1s"]);
   const grpc = (await waitForLog(server, /grpc listening on (\S+:\d+)/, 15000))[1];
   const metrics = (await waitForLog(server, /metrics listening on (\S+:\d+)/, 15000))[1];
   // A long Adam run whose gauges Prometheus scrapes while it trains.

@@ -78,6 +78,7 @@ struct RunningServer {
   std::unique_ptr<Subprocess> process;
   int grpc_port = 0;
   int metrics_port = 0;
+  int http_port = 0;
 
   std::string target() const { return absl::StrCat("127.0.0.1:", grpc_port); }
 };
@@ -91,6 +92,8 @@ inline absl::StatusOr<RunningServer> StartServer(const std::string& repository,
                                    "--port",
                                    "0",
                                    "--metrics-port",
+                                   "0",
+                                   "--http-port",
                                    "0",
                                    "--address",
                                    "127.0.0.1",
@@ -107,6 +110,8 @@ inline absl::StatusOr<RunningServer> StartServer(const std::string& repository,
   if (!metrics.ok()) return metrics.status();
   server.grpc_port = *grpc;
   server.metrics_port = *metrics;
+  absl::StatusOr<int> http = server.process->WaitForPort("http", std::chrono::seconds(1));
+  if (http.ok()) server.http_port = *http;  // Not when the test turned HTTP off.
   return server;
 }
 
