@@ -287,7 +287,8 @@ absl::Status VersionManager::ScanOnce() {
 absl::Status VersionManager::Scan(bool initial) {
   ApplyPending();
   const std::shared_ptr<const Plan> plan = this->plan();
-  // Explicit mode loads only at startup (the named models) and by API.
+  // Explicit mode loads only at startup, the named models (none without
+  // names: Triton loads nothing unless --load-model), and then by API.
   if (options_.control == ModelControl::kExplicit && !initial) return absl::OkStatus();
   std::vector<ModelSource> sources;
   if (options_.control == ModelControl::kPoll || !plan->discover) {
@@ -349,23 +350,17 @@ VersionManager::ScanResult VersionManager::ScanModel(
   std::vector<std::shared_ptr<const ServedVersion>> versions;
   for (int64_t version : candidates) {
     if (versions.size() >= wanted) break;
-    std::shared_ptr<const ServedVersion> served;
-    for (size_t i = 0; reuse && i < current->versions.size(); ++i) {
-      if (current->versions[i]->version == version) served = current->versions[i];
-    }
     std::string error;
-    if (served == nullptr) {
-      served = LoadVersion(name, absl::StrCat(source.base_path, "/", version), version, metrics,
-                           force, &error);
-    }
+    std::shared_ptr<const ServedVersion> served =
+        Obtain(source, reuse ? current.get() : nullptr, version, metrics, force, &error);
     if (served != nullptr) {
       versions.push_back(std::move(served));
-    } else {
-      status.failed.emplace_back(version, error);
-      if (result.error.ok()) {
-        result.error = absl::FailedPreconditionError(
-            absl::StrCat("model '", name, "' version ", version, ": ", error));
-      }
+      continue;
+    }
+    status.failed.emplace_back(version, error);
+    if (result.error.ok()) {
+      result.error = absl::FailedPreconditionError(
+          absl::StrCat("model '", name, "' version ", version, ": ", error));
     }
   }
   status.reason = NotServedReason(source, on_disk.status(), candidates.empty(), versions.empty());
@@ -376,14 +371,24 @@ VersionManager::ScanResult VersionManager::ScanModel(
   // Unchanged: keep the very same object, so nothing is republished.
   if (reuse && current->versions == versions) {
     result.model = current;
-    return result;
+  } else {
+    result.model =
+        std::make_shared<const ServedModel>(ServedModel{name, std::move(versions), metrics});
   }
-  auto model = std::make_shared<ServedModel>();
-  model->name = name;
-  model->versions = std::move(versions);
-  model->metrics = metrics;
-  result.model = std::move(model);
   return result;
+}
+
+std::shared_ptr<const ServedVersion> VersionManager::Obtain(const ModelSource& source,
+                                                            const ServedModel* current,
+                                                            int64_t version, ModelMetrics* metrics,
+                                                            bool force, std::string* error) {
+  if (current != nullptr) {
+    for (const auto& served : current->versions) {
+      if (served->version == version) return served;
+    }
+  }
+  return LoadVersion(source.name, absl::StrCat(source.base_path, "/", version), version, metrics,
+                     force, error);
 }
 
 void VersionManager::RecordStatus(const std::string& name, ModelStatus status) {

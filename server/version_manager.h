@@ -186,6 +186,12 @@ class VersionManager {
   // versions that failed before.
   ScanResult ScanModel(const ModelSource& source, const std::shared_ptr<const ServedModel>& current,
                        bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
+  // `version` as `current` serves it (null: nothing to reuse), else loaded
+  // from `source`'s directory.
+  std::shared_ptr<const ServedVersion> Obtain(const ModelSource& source, const ServedModel* current,
+                                              int64_t version, ModelMetrics* metrics, bool force,
+                                              std::string* error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
   // Loads one version; nullptr (logged, counted, remembered) and `error` set
   // on failure.
   std::shared_ptr<const ServedVersion> LoadVersion(const std::string& model, const std::string& dir,
