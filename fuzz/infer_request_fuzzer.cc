@@ -6,23 +6,16 @@
 #include <cstdint>
 
 #include "fuzz/fuzz_util.h"
+#include "fuzz/humidity_bundle.h"
 #include "inference/grpc_service.pb.h"
 #include "model/bundle.h"
 #include "server/infer_request.h"
-#include "skewfree/v1/bundle.pb.h"
-#include "tests/humidity_rows.h"
 
 namespace {
 
 // As the server's default --max-batch is large, a smaller one here lets the
 // fuzzer reach the limit's edge.
 constexpr int64_t kMaxBatch = 4096;
-
-const skewfree::model::Bundle& HumidityBundle() {
-  static const auto* bundle = new std::shared_ptr<const skewfree::model::Bundle>(
-      skewfree::model::Bundle::FromProto(skewfree_testing::HumidityBundle(1)).value());
-  return **bundle;
-}
 
 }  // namespace
 
@@ -31,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)quiet;
   inference::ModelInferRequest request;
   if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
-  const skewfree::model::Bundle& bundle = HumidityBundle();
+  const skewfree::model::Bundle& bundle = skewfree_fuzz::HumidityBundle();
   const skewfree::transform::FeatureLayout& layout = bundle.transformer().layout();
   skewfree::transform::RawBatchView batch;
   absl::Status status = skewfree::server::BuildRawBatchView(request, layout, kMaxBatch, &batch);

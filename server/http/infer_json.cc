@@ -18,6 +18,7 @@
 #include "common/status_macros.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
+#include "server/http/rapidjson_parse.h"
 
 namespace skewfree::server::http {
 namespace {
@@ -31,12 +32,6 @@ using inference::ModelInferRequest;
 using inference::ModelInferResponse;
 using ParameterMap = google::protobuf::Map<std::string, InferParameter>;
 using rapidjson::Value;
-
-// Numbers are kept as their text (kParseNumbersAsStringsFlag) so that each
-// is converted once, straight to its datatype. The iterative parser keeps
-// deep nesting off the stack; insitu parsing avoids copying every string.
-constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 // More dimensions than any model takes; bounds the nested-data recursion.
 constexpr int kMaxRank = 32;
@@ -1054,7 +1049,7 @@ absl::Status ParseInferRequest(absl::string_view body, int64_t json_length,
   buffer.push_back(' ');
   buffer.append(json.data(), json.size());
   rapidjson::Document document;
-  document.ParseInsitu<kParseFlags>(buffer.data());
+  internal::ParseInsituNumbersAsText(buffer.data(), &document);
   if (document.HasParseError()) {
     const size_t offset = document.GetErrorOffset();
     return absl::InvalidArgumentError(
