@@ -91,7 +91,8 @@ class VersionManager {
     // Optional.
     std::function<void(const RepositorySnapshot&)> on_publish;
     // Where loads, load failures and scan errors are logged, one line each;
-    // borrowed (tests pass a memory stream). Written from the polling thread.
+    // borrowed (tests pass a memory stream). Written from the scanning thread
+    // and LoadModel/UnloadModel callers, under one lock.
     FILE* log = stderr;
   };
 
