@@ -4,9 +4,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "server/http/infer_json.h"
+#include "server/http/proto_json.h"
 
 namespace skewfree::server {
 namespace {
@@ -49,6 +52,26 @@ absl::StatusOr<int64_t> JsonLength(const HttpRequest& request) {
   return length;
 }
 
+ApiGroup GroupOf(Call call) {
+  switch (call) {
+    case Call::kServerLive:
+    case Call::kServerReady:
+    case Call::kModelReady:
+      return ApiGroup::kHealth;
+    case Call::kServerMetadata:
+    case Call::kModelMetadata:
+      return ApiGroup::kMetadata;
+    case Call::kModelInfer:
+      return ApiGroup::kInference;
+    case Call::kModelStatistics:
+      return ApiGroup::kStatistics;
+    case Call::kModelConfig:
+      return ApiGroup::kModelConfig;
+    default:
+      return ApiGroup::kModelRepository;
+  }
+}
+
 }  // namespace
 
 int HttpStatusOf(absl::StatusCode code) {
@@ -85,7 +108,13 @@ void HttpService::Handle(const HttpRequest& request, HttpResponse* response) con
     response->headers = {{"Allow", MethodName(route->method)}};
     return;
   }
-  absl::Status status;
+  absl::Status status = handler_->Authorize(
+      GroupOf(route->call), [&request](std::string_view key) -> std::optional<std::string_view> {
+        const std::optional<absl::string_view> value = request.header(std::string(key).c_str());
+        if (!value.has_value()) return std::nullopt;
+        return std::string_view(value->data(), value->size());
+      });
+  if (!status.ok()) return SetError(HttpStatusOf(status.code()), status.message(), response);
   switch (route->call) {
     case Call::kModelInfer:
       status = Infer(*route, request, response);
@@ -100,9 +129,14 @@ void HttpService::Handle(const HttpRequest& request, HttpResponse* response) con
       status = Metadata(*route, response);
       break;
     default:
-      status = absl::UnimplementedError(absl::StrCat(request.path, " is not implemented"));
+      status = Extension(*route, request, response);
   }
   if (!status.ok()) SetError(HttpStatusOf(status.code()), status.message(), response);
+}
+
+bool HttpService::Blocks(const HttpRequest& request) {
+  absl::StatusOr<Route> route = http::ParseRoute(request.path);
+  return route.ok() && (route->call == Call::kModelLoad || route->call == Call::kModelUnload);
 }
 
 absl::Status HttpService::Infer(const Route& route, const HttpRequest& request,
@@ -163,6 +197,61 @@ absl::Status HttpService::Metadata(const Route& route, HttpResponse* response) c
   absl::Status status = handler_->ModelMetadata(request, &metadata);
   if (status.ok()) response->body = http::ModelMetadataJson(metadata);
   return status;
+}
+
+absl::Status HttpService::Extension(const Route& route, const HttpRequest& request,
+                                    HttpResponse* response) const {
+  if (route.call == Call::kModelStatistics) {
+    inference::ModelStatisticsRequest stats_request;
+    stats_request.set_name(route.model);
+    stats_request.set_version(route.version);
+    inference::ModelStatisticsResponse stats;
+    SKEWFREE_RETURN_IF_ERROR(handler_->ModelStatistics(stats_request, &stats));
+    response->body = http::MessageJson(stats);
+    return absl::OkStatus();
+  }
+  if (route.call == Call::kModelConfig) {
+    inference::ModelConfigRequest config_request;
+    config_request.set_name(route.model);
+    config_request.set_version(route.version);
+    inference::ModelConfigResponse config;
+    SKEWFREE_RETURN_IF_ERROR(handler_->ModelConfig(config_request, &config));
+    // Triton answers the configuration itself, not {"config": ...}.
+    response->body = http::MessageJson(config.config());
+    return absl::OkStatus();
+  }
+  return Repository(route, request, response);
+}
+
+absl::Status HttpService::Repository(const Route& route, const HttpRequest& request,
+                                     HttpResponse* response) const {
+  if (route.call == Call::kRepositoryIndex) {
+    inference::RepositoryIndexRequest index_request;
+    SKEWFREE_RETURN_IF_ERROR(http::ParseRepositoryIndexJson(request.body, &index_request));
+    inference::RepositoryIndexResponse index;
+    SKEWFREE_RETURN_IF_ERROR(handler_->RepositoryIndex(index_request, &index));
+    // Triton answers a bare array of {"name", "version", "state", "reason"}.
+    std::vector<std::string> models;
+    for (const auto& model : index.models()) models.push_back(http::MessageJson(model));
+    response->body = absl::StrCat("[", absl::StrJoin(models, ","), "]");
+    return absl::OkStatus();
+  }
+  if (route.call == Call::kModelLoad) {
+    inference::RepositoryModelLoadRequest load;
+    load.set_model_name(route.model);
+    SKEWFREE_RETURN_IF_ERROR(
+        http::ParseRepositoryParametersJson(request.body, load.mutable_parameters()));
+    SKEWFREE_RETURN_IF_ERROR(handler_->RepositoryModelLoad(load));
+  } else {
+    inference::RepositoryModelUnloadRequest unload;
+    unload.set_model_name(route.model);
+    SKEWFREE_RETURN_IF_ERROR(
+        http::ParseRepositoryParametersJson(request.body, unload.mutable_parameters()));
+    SKEWFREE_RETURN_IF_ERROR(handler_->RepositoryModelUnload(unload));
+  }
+  // Triton answers a load or unload with 200 and no body.
+  response->body.clear();
+  return absl::OkStatus();
 }
 
 }  // namespace skewfree::server

@@ -28,12 +28,20 @@ class HttpService {
   // Answers one request: JSON bodies, {"error": "..."} on failure (404
   // unknown path, 405 wrong method, else HttpStatusOf the call's code).
   void Handle(const http::HttpRequest& request, http::HttpResponse* response) const;
+  // Whether Handle blocks for long on `request` (a model load or unload),
+  // so the HTTP server runs it off its event loop.
+  static bool Blocks(const http::HttpRequest& request);
 
  private:
   absl::Status Infer(const http::Route& route, const http::HttpRequest& request,
                      http::HttpResponse* response) const;
   absl::Status Health(const http::Route& route, http::HttpResponse* response) const;
   absl::Status Metadata(const http::Route& route, http::HttpResponse* response) const;
+  // Triton's statistics, model configuration and repository extensions.
+  absl::Status Extension(const http::Route& route, const http::HttpRequest& request,
+                         http::HttpResponse* response) const;
+  absl::Status Repository(const http::Route& route, const http::HttpRequest& request,
+                          http::HttpResponse* response) const;
 
   InferenceHandler* const handler_;
 };

@@ -137,6 +137,7 @@ absl::Status Server::StartHttp(const Options& options) {
   http.tls_client_ca_file = options.tls_client_ca_file;
   http.max_body_bytes = options.max_message_bytes;
   http.timeout = options.http_timeout;
+  http.blocking = &HttpService::Blocks;
   const HttpService* service = http_service_.get();
   SKEWFREE_ASSIGN_OR_RETURN(
       http_server_,

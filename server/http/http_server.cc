@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -234,25 +235,18 @@ absl::Status HttpServer::StartLoops() {
   return absl::OkStatus();
 }
 
-void HttpServer::OnRequest(evhttp_request* request, void* arg) {
-  auto* loop = static_cast<Loop*>(arg);
+// A request handled off the loop: copies of what the handler reads.
+struct HttpServer::Deferred {
+  Loop* loop = nullptr;
+  evhttp_request* request = nullptr;
+  Method method = Method::kOther;
+  std::string path;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
   HttpResponse response;
-  loop->server->Serve(request, &response);
-  evhttp_connection* connection = evhttp_request_get_connection(request);
-  // The answer is written after this returns: Stop waits for it, unless
-  // the client goes away first (the close callback forgets it then).
-  if (connection != nullptr && loop->writing.insert(connection).second) {
-    loop->server->writing_.fetch_add(1);
-    evhttp_connection_set_closecb(connection, &HttpServer::Forget, loop);
-  }
-  evhttp_request_set_on_complete_cb(request, &HttpServer::OnComplete, loop);
-  evbuffer* body = evbuffer_new();
-  SetBody(body, std::move(response.body));
-  evhttp_send_reply(request, response.status, nullptr, body);
-  evbuffer_free(body);
-}
+};
 
-void HttpServer::Serve(evhttp_request* request, HttpResponse* response) {
+HttpRequest HttpServer::View(evhttp_request* request) {
   HttpRequest in;
   in.method = ToMethod(evhttp_request_get_command(request));
   in.path = DecodedPath(request);
@@ -267,14 +261,69 @@ void HttpServer::Serve(evhttp_request* request, HttpResponse* response) {
     if (value == nullptr) return std::nullopt;
     return absl::string_view(value);
   };
-  handler_(in, response);
-  evkeyvalq* out_headers = evhttp_request_get_output_headers(request);
-  if (!response->content_type.empty()) {
-    evhttp_add_header(out_headers, "Content-Type", response->content_type.c_str());
+  return in;
+}
+
+void HttpServer::OnRequest(evhttp_request* request, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  HttpServer* server = loop->server;
+  const HttpRequest in = View(request);
+  if (server->options_.blocking && server->options_.blocking(in)) {
+    return server->Offload(loop, request, in);
   }
-  for (const auto& [name, value] : response->headers) {
+  HttpResponse response;
+  server->handler_(in, &response);
+  Reply(loop, request, std::move(response));
+}
+
+void HttpServer::Offload(Loop* loop, evhttp_request* request, const HttpRequest& in) {
+  auto* deferred = new Deferred{loop, request, in.method, in.path, std::string(in.body), {}, {}};
+  const evkeyvalq* headers = evhttp_request_get_input_headers(request);
+  for (const evkeyval* h = headers->tqh_first; h != nullptr; h = h->next.tqe_next) {
+    deferred->headers.emplace_back(h->key, h->value);
+  }
+  offloaded_.fetch_add(1);
+  std::thread([this, deferred] {
+    HttpRequest view{deferred->method, deferred->path, deferred->body, nullptr};
+    view.header = [deferred](const char* name) -> std::optional<absl::string_view> {
+      for (const auto& [key, value] : deferred->headers) {
+        if (absl::EqualsIgnoreCase(key, name)) return absl::string_view(value);
+      }
+      return std::nullopt;
+    };
+    handler_(view, &deferred->response);
+    // Only the loop's thread may answer; Stop waits for this hand-back.
+    event_base_once(deferred->loop->base, -1, EV_TIMEOUT, &HttpServer::SendDeferred, deferred,
+                    nullptr);
+  }).detach();
+}
+
+void HttpServer::SendDeferred(int, short, void* arg) {
+  std::unique_ptr<Deferred> deferred(static_cast<Deferred*>(arg));
+  Reply(deferred->loop, deferred->request, std::move(deferred->response));
+  deferred->loop->server->offloaded_.fetch_sub(1);
+}
+
+void HttpServer::Reply(Loop* loop, evhttp_request* request, HttpResponse response) {
+  evkeyvalq* out_headers = evhttp_request_get_output_headers(request);
+  if (!response.content_type.empty()) {
+    evhttp_add_header(out_headers, "Content-Type", response.content_type.c_str());
+  }
+  for (const auto& [name, value] : response.headers) {
     evhttp_add_header(out_headers, name.c_str(), value.c_str());
   }
+  evhttp_connection* connection = evhttp_request_get_connection(request);
+  // The answer is written after this returns: Stop waits for it, unless
+  // the client goes away first (the close callback forgets it then).
+  if (connection != nullptr && loop->writing.insert(connection).second) {
+    loop->server->writing_.fetch_add(1);
+    evhttp_connection_set_closecb(connection, &HttpServer::Forget, loop);
+  }
+  evhttp_request_set_on_complete_cb(request, &HttpServer::OnComplete, loop);
+  evbuffer* body = evbuffer_new();
+  SetBody(body, std::move(response.body));
+  evhttp_send_reply(request, response.status, nullptr, body);
+  evbuffer_free(body);
 }
 
 void HttpServer::OnComplete(evhttp_request* request, void* arg) {
@@ -305,6 +354,9 @@ void HttpServer::Stop(absl::Duration drain_timeout) {
         },
         loop.get(), nullptr);
   }
+  // A request on a thread of its own answers through its loop: the loops
+  // run until it has (a model load takes what it takes).
+  while (offloaded_.load() > 0) absl::SleepFor(absl::Milliseconds(5));
   const absl::Time deadline = absl::Now() + drain_timeout;
   while (writing_.load() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
   for (const auto& loop : loops_) event_base_loopbreak(loop->base);

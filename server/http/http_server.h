@@ -75,6 +75,9 @@ class HttpServer {
     // A connection that sends or accepts nothing for this long is closed:
     // a half-sent request, an idle keep-alive, a client that stops reading.
     absl::Duration timeout = absl::Seconds(30);
+    // Requests for which this answers true (e.g. a model load) are handled
+    // on a thread of their own, so the event loop keeps serving; null: none.
+    std::function<bool(const HttpRequest&)> blocking;
   };
 
   // Binds and starts the loops; UNAVAILABLE if the address cannot be bound,
@@ -93,6 +96,7 @@ class HttpServer {
 
  private:
   struct Loop;
+  struct Deferred;
 
   HttpServer(Options options, Handler handler);
   absl::Status Listen();
@@ -101,8 +105,13 @@ class HttpServer {
   static void OnRequest(evhttp_request* request, void* loop);
   static void OnComplete(evhttp_request* request, void* loop);
   static void Forget(evhttp_connection* connection, void* loop);
-  // Calls the handler and sets the answer's headers.
-  void Serve(evhttp_request* request, HttpResponse* response);
+  static void SendDeferred(int fd, short events, void* deferred);
+  // The request as the handler sees it (borrows from `request`).
+  static HttpRequest View(evhttp_request* request);
+  // Runs the handler on a thread; the answer goes back to the loop.
+  void Offload(Loop* loop, evhttp_request* request, const HttpRequest& in);
+  // Sends the answer (on the loop's thread).
+  static void Reply(Loop* loop, evhttp_request* request, HttpResponse response);
 
   // Constant after Create.
   const Options options_;
@@ -114,6 +123,8 @@ class HttpServer {
 
   // Answers handed to libevent and not yet completely written.
   std::atomic<int> writing_{0};
+  // Requests being handled on threads of their own.
+  std::atomic<int> offloaded_{0};
   std::atomic<bool> stopped_{false};
 };
 

@@ -348,6 +348,58 @@ TEST_F(HttpTlsTest, MutualTlsNeedsAClientCertificate) {
   EXPECT_EQ(Curl("https", {"--cacert", File("ca.pem")}, "no_client_cert"), "000");
 }
 
+TEST_F(HttpTest, StatisticsAndConfigAreTritonsJson) {
+  StartReady();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Call("POST", "/v2/models/humidity/infer", JsonBody(kRows)).status, 200);
+  }
+  for (const char* path :
+       {"/v2/models/stats", "/v2/models/humidity/stats", "/v2/models/humidity/versions/3/stats"}) {
+    HttpAnswer stats = Call("GET", path);
+    EXPECT_EQ(stats.status, 200) << path;
+    // Numbers, not protobuf's JSON strings.
+    EXPECT_THAT(stats.body, HasSubstr(R"("version":"3",)")) << path;
+    EXPECT_THAT(stats.body, HasSubstr(R"("inference_count":6,"execution_count":2,)")) << path;
+    EXPECT_THAT(stats.body, HasSubstr(R"("success":{"count":2,"ns":)")) << path;
+  }
+  EXPECT_EQ(Call("GET", "/v2/models/humidity/versions/9/stats").status, 404);
+  HttpAnswer config = Call("GET", "/v2/models/humidity/config");
+  EXPECT_EQ(config.status, 200);
+  EXPECT_THAT(config.body, HasSubstr(R"({"name":"humidity","platform":"skewfree_linear",)"));
+  EXPECT_THAT(config.body, HasSubstr(R"({"name":"hour","data_type":"TYPE_INT64","dims":[1]})"));
+  EXPECT_EQ(Call("GET", "/v2/models/nope/config").status, 404);
+  // Loading needs --model-control=explicit.
+  EXPECT_EQ(Call("POST", "/v2/repository/models/humidity/load").status, 400);
+}
+
+TEST_F(HttpTest, RepositoryLoadUnloadBehindTheRestrictedHeader) {
+  StartReady({"--model-control", "explicit", "--model", "humidity", "--restricted-api",
+              "model-repository:x-admin-token=s3cret"});
+  const std::vector<std::pair<std::string, std::string>> admin = {{"X-Admin-Token", "s3cret"}};
+  HttpAnswer refused = Call("POST", "/v2/repository/index");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.body, HasSubstr("x-admin-token"));
+  EXPECT_THAT(refused.body, ::testing::Not(HasSubstr("s3cret")));
+  EXPECT_EQ(Call("POST", "/v2/repository/index", "", {{"X-Admin-Token", "wrong"}}).status, 403);
+  EXPECT_EQ(Call("POST", "/v2/repository/models/humidity/unload").status, 403);
+  HttpAnswer index = Call("POST", "/v2/repository/index", R"({"ready":true})", admin);
+  EXPECT_EQ(index.status, 200);
+  EXPECT_THAT(index.body, HasSubstr(R"([{"name":"humidity","version":"3","state":"READY")"));
+  // Other groups stay open.
+  EXPECT_EQ(Call("GET", "/v2/models/humidity/ready").status, 200);
+
+  HttpAnswer unload = Call("POST", "/v2/repository/models/humidity/unload", "", admin);
+  EXPECT_EQ(unload.status, 200) << unload.body;
+  EXPECT_NE(Call("POST", "/v2/models/humidity/infer", JsonBody(kRows)).status, 200);
+  HttpAnswer load = Call("POST", "/v2/repository/models/humidity/load", "", admin);
+  EXPECT_EQ(load.status, 200) << load.body;
+  EXPECT_EQ(Call("POST", "/v2/models/humidity/infer", JsonBody(kRows)).status, 200);
+  HttpAnswer bad = Call("POST", "/v2/repository/models/humidity/load",
+                        R"({"parameters":{"config":"{}"}})", admin);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(Call("POST", "/v2/repository/models/nope/load", "", admin).status, 404);
+}
+
 TEST_F(HttpTest, OffWithMinusOne) {
   StartReady({"--http-port", "-1"});
   EXPECT_EQ(server_.http_port, 0);
