@@ -94,8 +94,10 @@ absl::string_view Chars(const Value& value) {
 // With numbers parsed as text, numbers and strings are both kStringType. They
 // are told apart by what precedes the text in the insitu buffer: a string's
 // opening quote (its text is unescaped forward from there, so the quote
-// stays), while a number follows '[', ',', ':' or whitespace. The buffer
-// starts with a space so that even a root number has a byte before it.
+// stays), while a number follows '[', ',', ':' or whitespace. Insitu values
+// always point into the buffer (never copied, so never RapidJSON's inline
+// short strings). The buffer starts with a space so that even a root number
+// has a byte before it.
 bool IsJsonNumber(const Value& value) { return value.IsString() && value.GetString()[-1] != '"'; }
 bool IsJsonString(const Value& value) { return value.IsString() && value.GetString()[-1] == '"'; }
 
