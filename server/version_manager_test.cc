@@ -483,6 +483,46 @@ TEST_F(ExplicitVersionManagerTest, IndexStatesAndReasons) {
             (RepositoryEntry{"other", "", "UNAVAILABLE", "unloaded"}));
 }
 
+// The manager's log, read as it is written: when model 'other' version 1
+// has loaded (its publish still ahead), takes the Index.
+struct IndexSpy {
+  VersionManager* manager = nullptr;
+  std::string written;
+  std::vector<RepositoryEntry> seen;
+
+  static ssize_t Write(void* cookie, const char* data, size_t size) {
+    auto* spy = static_cast<IndexSpy*>(cookie);
+    spy->written.append(data, size);
+    if (spy->manager != nullptr && spy->seen.empty() &&
+        spy->written.find("model 'other' version 1 loaded") != std::string::npos) {
+      spy->seen = spy->manager->Index(false);
+    }
+    return static_cast<ssize_t>(size);
+  }
+};
+
+TEST_F(ExplicitVersionManagerTest, IndexSaysLoadingDuringALoad) {
+  Write(1);
+  ASSERT_THAT(model::WriteBundle(repo_.Join("other"), BundleWithBias(1)), IsOk());
+  IndexSpy spy;
+  cookie_io_functions_t io = {nullptr, &IndexSpy::Write, nullptr, nullptr};
+  std::unique_ptr<FILE, int (*)(FILE*)> log(fopencookie(&spy, "w", io), &std::fclose);
+  ASSERT_NE(log, nullptr);
+  std::setvbuf(log.get(), nullptr, _IONBF, 0);
+  VersionManager::Options options = BaseOptions();
+  options.repository = repo_.path();
+  options.models = {"humidity"};
+  options.control = ModelControl::kExplicit;
+  options.log = log.get();
+  auto manager = VersionManager::Create(std::move(options)).value();
+  spy.manager = manager.get();
+  ASSERT_THAT(manager->LoadModel("other"), IsOk());
+  EXPECT_THAT(spy.seen, ElementsAre(RepositoryEntry{"humidity", "1", "READY", ""},
+                                    RepositoryEntry{"other", "", "LOADING", ""}));
+  EXPECT_THAT(manager->Index(false), ElementsAre(RepositoryEntry{"humidity", "1", "READY", ""},
+                                                 RepositoryEntry{"other", "1", "READY", ""}));
+}
+
 TEST_F(ExplicitVersionManagerTest, ReadersNeverMissALoadedModelDuringLoadsAndUnloads) {
   Write(1);
   ASSERT_THAT(model::WriteBundle(repo_.Join("other"), BundleWithBias(1)), IsOk());
