@@ -76,6 +76,21 @@ std::vector<const ServedModel*> SortedModels(const RepositorySnapshot& snapshot)
 
 }  // namespace
 
+void ToModelVersionPolicy(const VersionPolicy& policy, inference::ModelVersionPolicy* out) {
+  switch (policy.kind) {
+    case VersionPolicy::Kind::kLatest:
+      out->mutable_latest()->set_num_versions(static_cast<uint32_t>(
+          std::min<int64_t>(policy.latest, std::numeric_limits<uint32_t>::max())));
+      return;
+    case VersionPolicy::Kind::kSpecific:
+      for (int64_t version : policy.specific) out->mutable_specific()->add_versions(version);
+      return;
+    case VersionPolicy::Kind::kAll:
+      out->mutable_all();
+      return;
+  }
+}
+
 absl::Status InferenceHandler::Resolve(const RepositorySnapshot& snapshot, const std::string& name,
                                        const std::string& version, const ServedModel** model,
                                        const ServedVersion** served) {

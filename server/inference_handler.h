@@ -22,8 +22,12 @@
 #include "server/restricted_api.h"
 #include "server/server_metrics.h"
 #include "server/version_manager.h"
+#include "server/version_policy.h"
 
 namespace skewfree::server {
+
+// `policy` as Triton's ModelVersionPolicy (ModelConfig's version_policy).
+void ToModelVersionPolicy(const VersionPolicy& policy, inference::ModelVersionPolicy* out);
 
 // Thread-safe. Borrows the manager and metrics, which must outlive it.
 class InferenceHandler {
