@@ -145,6 +145,19 @@ void AppendMessage(const Message& message, std::string* out) {
   out->push_back('}');
 }
 
+// Calls `visit(name, value)` for each member of the object `object`. By index:
+// comparing RapidJSON's member iterators is ambiguous in C++20 (clang's
+// -Wambiguous-reversed-operator).
+template <typename F>
+absl::Status ForEachMember(const rapidjson::Value& object, F visit) {
+  for (rapidjson::SizeType i = 0; i < object.MemberCount(); ++i) {
+    const auto& member = *(object.MemberBegin() + i);
+    const std::string name(member.name.GetString(), member.name.GetStringLength());
+    if (absl::Status status = visit(name, member.value); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 // `body` as a JSON object (an empty body as {}).
 absl::Status ParseObject(absl::string_view body, rapidjson::Document* document) {
   if (body.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
@@ -197,15 +210,14 @@ absl::Status ParseRepositoryIndexJson(absl::string_view body,
                                       inference::RepositoryIndexRequest* request) {
   rapidjson::Document document;
   if (absl::Status status = ParseObject(body, &document); !status.ok()) return status;
-  for (const auto& member : document.GetObject()) {
-    const std::string key(member.name.GetString(), member.name.GetStringLength());
+  return ForEachMember(document, [request](const std::string& key, const rapidjson::Value& value) {
     if (key != "ready") {
       return absl::InvalidArgumentError(absl::StrCat("body: unknown field '", key, "'"));
     }
-    if (!member.value.IsBool()) return absl::InvalidArgumentError("body: ready is not a bool");
-    request->set_ready(member.value.GetBool());
-  }
-  return absl::OkStatus();
+    if (!value.IsBool()) return absl::InvalidArgumentError("body: ready is not a bool");
+    request->set_ready(value.GetBool());
+    return absl::OkStatus();
+  });
 }
 
 absl::Status ParseRepositoryParametersJson(
@@ -213,22 +225,19 @@ absl::Status ParseRepositoryParametersJson(
     google::protobuf::Map<std::string, inference::ModelRepositoryParameter>* parameters) {
   rapidjson::Document document;
   if (absl::Status status = ParseObject(body, &document); !status.ok()) return status;
-  for (const auto& member : document.GetObject()) {
-    const std::string key(member.name.GetString(), member.name.GetStringLength());
+  return ForEachMember(document, [parameters](const std::string& key,
+                                              const rapidjson::Value& value) {
     if (key != "parameters") {
       return absl::InvalidArgumentError(absl::StrCat("body: unknown field '", key, "'"));
     }
-    if (!member.value.IsObject()) {
-      return absl::InvalidArgumentError("body: parameters is not an object");
-    }
-    for (const auto& entry : member.value.GetObject()) {
-      const std::string name(entry.name.GetString(), entry.name.GetStringLength());
-      absl::StatusOr<inference::ModelRepositoryParameter> parameter = Parameter(name, entry.value);
+    if (!value.IsObject()) return absl::InvalidArgumentError("body: parameters is not an object");
+    return ForEachMember(value, [parameters](const std::string& name, const rapidjson::Value& v) {
+      absl::StatusOr<inference::ModelRepositoryParameter> parameter = Parameter(name, v);
       if (!parameter.ok()) return parameter.status();
       (*parameters)[name] = *std::move(parameter);
-    }
-  }
-  return absl::OkStatus();
+      return absl::OkStatus();
+    });
+  });
 }
 
 }  // namespace skewfree::server::http
