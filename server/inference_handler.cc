@@ -258,6 +258,9 @@ absl::Status InferenceHandler::ModelConfig(const inference::ModelConfigRequest& 
   config->set_name(model->name);
   config->set_platform("skewfree_linear");
   config->set_backend("skewfree");
+  if (std::optional<VersionPolicy> policy = versions_->PolicyOf(model->name)) {
+    ToModelVersionPolicy(*policy, config->mutable_version_policy());
+  }
   config->set_max_batch_size(static_cast<int32_t>(
       std::min<int64_t>(options_.max_batch, std::numeric_limits<int32_t>::max())));
   const transform::FeatureLayout& layout = served->bundle->transformer().layout();

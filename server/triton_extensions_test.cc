@@ -225,6 +225,8 @@ TEST_F(TritonExtensionsTest, ModelConfigIsDerivedFromTheSpec) {
   EXPECT_EQ(config.output(0).name(), "humidity");
   EXPECT_EQ(config.output(0).data_type(), inference::TYPE_FP32);
   EXPECT_THAT(config.output(0).dims(), ElementsAre(1));
+  ASSERT_TRUE(config.version_policy().has_latest());  // The default, latest:1.
+  EXPECT_EQ(config.version_policy().latest().num_versions(), 1u);
 
   request.set_name("absent");
   EXPECT_EQ(stub_->ModelConfig(Context().get(), request, &response).error_code(),

@@ -521,6 +521,12 @@ absl::Status VersionManager::UnloadModel(const std::string& name) {
   return absl::OkStatus();
 }
 
+std::optional<VersionPolicy> VersionManager::PolicyOf(const std::string& name) const {
+  std::optional<ModelSource> source = SourceFor(*plan(), name);
+  if (!source.has_value()) return std::nullopt;
+  return source->policy;
+}
+
 std::vector<RepositoryEntry> VersionManager::Index(bool ready_only) const {
   const std::shared_ptr<const RepositorySnapshot> served = snapshot();
   const std::shared_ptr<const Plan> plan = this->plan();

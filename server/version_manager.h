@@ -131,6 +131,9 @@ class VersionManager {
   // Every model the repository (or the list) knows and its versions' states,
   // sorted by name then version; `ready_only` keeps the READY rows.
   std::vector<RepositoryEntry> Index(bool ready_only) const ABSL_LOCKS_EXCLUDED(status_mu_);
+  // The version policy `name` is served under (nullopt for a model neither
+  // the list nor the repository names), for ModelConfig.
+  std::optional<VersionPolicy> PolicyOf(const std::string& name) const;
 
   // Explicit mode only (FailedPrecondition otherwise): loads, or reloads
   // (picking up new versions, dropping ones the policy no longer selects),
