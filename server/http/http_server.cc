@@ -338,7 +338,6 @@ void HttpServer::Forget(evhttp_connection* connection, void* arg) {
 
 HttpServer::~HttpServer() {
   Stop(absl::ZeroDuration());
-  if (listen_fd_ >= 0) close(listen_fd_);
   if (ssl_ != nullptr) SSL_CTX_free(ssl_);
 }
 
@@ -363,6 +362,10 @@ void HttpServer::Stop(absl::Duration drain_timeout) {
   for (const auto& loop : loops_) {
     if (loop->thread.joinable()) loop->thread.join();
   }
+  // The loops' descriptors are closed: this was the socket's last one, so
+  // new connections are refused from here on.
+  if (listen_fd_ >= 0) close(listen_fd_);
+  listen_fd_ = -1;
 }
 
 }  // namespace skewfree::server::http

@@ -116,11 +116,13 @@ class HttpServer {
   // Constant after Create.
   const Options options_;
   const Handler handler_;
-  int listen_fd_ = -1;
   int port_ = 0;
   ssl_ctx_st* ssl_ = nullptr;
   std::vector<std::unique_ptr<Loop>> loops_;
 
+  // The listening socket (each loop accepts on a dup of it); closed by
+  // Stop, which runs once.
+  int listen_fd_ = -1;
   // Answers handed to libevent and not yet completely written.
   std::atomic<int> writing_{0};
   // Requests being handled on threads of their own.
