@@ -1,5 +1,6 @@
 // skewfree-server: serves the bundles of a model repository over the Open
-// Inference Protocol (gRPC). flags -> Options -> Create -> wait for signals.
+// Inference Protocol (gRPC and HTTP/JSON). flags -> Options -> Create -> wait
+// for signals.
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -270,8 +271,10 @@ int Run(int original_argc, char** original_argv) {
   std::vector<std::string> models = CollectModelFlags(argc, argv);
   common::SetFlagsUsage(
       __FILE__,
-      "Serves the bundles of a model repository over the Open Inference Protocol (gRPC).\n"
-      "  skewfree-server --model-repository=DIR [--port=8001] [--metrics-port=8002] ...\n"
+      "Serves the bundles of a model repository over the Open Inference Protocol (gRPC and\n"
+      "HTTP/JSON).\n"
+      "  skewfree-server --model-repository=DIR [--port=8001] [--http-port=8000]\n"
+      "                  [--metrics-port=8002] ...\n"
       "  skewfree-server --model-config-file=FILE ...\n"
       "Flags take dashes or underscores (--model-repository or --model_repository).\n"
       "SIGHUP rereads --model-config-file and rescans; SIGTERM/SIGINT drain and exit 0.");

@@ -38,7 +38,7 @@ INSTANTIATE_TEST_SUITE_P(
     AllBinaries, HelpTest,
     ::testing::Values(HelpCase{"skewfree-server",
                                {"--model_repository", "--metrics_port", "default: 8002;",
-                                "--drain_timeout", "default: 30s;"}},
+                                "--drain_timeout", "default: 30s;", "--http_port"}},
                       HelpCase{"skewfree-client",
                                {"--target", "default: \"localhost:8001\";", "--timeout"}},
                       HelpCase{"skewfree-train",
