@@ -4,6 +4,7 @@
 // bit-identical to gRPC's.
 #include <signal.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -21,11 +22,42 @@ using ::testing::HasSubstr;
 const std::vector<HumidityRow> kRows = {
     {1.234f, 1.234f, 16, 5}, {-3.5f, 2.25f, 0, 0}, {4.9f, -4.9f, 23, 6}};
 
+// Shortest text that parses back to the same value (floats exactly).
+template <typename T>
+std::string Shortest(T value) {
+  char buffer[64];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof(buffer), value).ptr);
+}
+
 template <typename T, typename F>
 std::string JsonArray(const std::vector<HumidityRow>& rows, F field) {
   std::vector<std::string> values;
-  for (const HumidityRow& row : rows) values.push_back(absl::StrCat(static_cast<T>(field(row))));
+  for (const HumidityRow& row : rows) values.push_back(Shortest(static_cast<T>(field(row))));
   return absl::StrCat("[", absl::StrJoin(values, ","), "]");
+}
+
+// The binary form: JSON header (inputs [n, 1] with binary_data_size, the
+// output asked binary) and the columns' little-endian bytes after it.
+std::pair<std::string, size_t> BinaryBody(const std::vector<HumidityRow>& rows) {
+  std::string raw;
+  auto append = [&raw](auto value) {
+    raw.append(reinterpret_cast<const char*>(&value), sizeof(value));
+  };
+  for (const HumidityRow& r : rows) append(r.beta1);
+  for (const HumidityRow& r : rows) append(r.beta2);
+  for (const HumidityRow& r : rows) append(r.hour);
+  for (const HumidityRow& r : rows) append(r.weekday);
+  const size_t n = rows.size();
+  auto input = [n](const char* name, const char* datatype, size_t bytes) {
+    return absl::StrFormat(
+        R"({"name":"%s","shape":[%d,1],"datatype":"%s","parameters":{"binary_data_size":%d}})",
+        name, n, datatype, bytes * n);
+  };
+  const std::string json =
+      absl::StrCat(R"({"inputs":[)", input("beta1", "FP32", 4), ",", input("beta2", "FP32", 4), ",",
+                   input("hour", "INT64", 8), ",", input("weekday", "INT64", 8),
+                   R"(],"outputs":[{"name":"humidity","parameters":{"binary_data":true}}]})");
+  return {json + raw, json.size()};
 }
 
 // The infer body with every input as JSON data of shape [n].
@@ -140,27 +172,47 @@ TEST_F(HttpTest, JsonInferAnswersGrpcsBits) {
   EXPECT_EQ(Bits(JsonData(versioned.body)), Bits(http));
 }
 
+TEST_F(HttpTest, ManyRowsGiveTheSameBitsOverHttpJsonHttpBinaryGrpcTypedAndGrpcRaw) {
+  StartReady();
+  std::vector<HumidityRow> rows;
+  for (int i = 0; i < 500; ++i) {
+    rows.push_back({static_cast<float>(i) * 0.3311f - 80.123f,
+                    1.0f / static_cast<float>(i + 3) - 0.33333334f, i % 24, (i * 5) % 7});
+  }
+  const std::vector<uint32_t> typed = Bits(GrpcPredictions(rows));
+  ASSERT_EQ(typed.size(), rows.size());
+  std::vector<skewfree::client::Row> client_rows;
+  for (const HumidityRow& r : rows) {
+    client_rows.push_back(
+        {{"beta1", r.beta1}, {"beta2", r.beta2}, {"hour", r.hour}, {"weekday", r.weekday}});
+  }
+  absl::StatusOr<skewfree::client::Prediction> raw =
+      MakeClient(server_.target(), skewfree::client::Encoding::kRaw)
+          ->Predict("humidity", client_rows);
+  ASSERT_THAT(raw, IsOk());
+  EXPECT_EQ(Bits(raw->values), typed);
+
+  HttpAnswer json = Call("POST", "/v2/models/humidity/infer", JsonBody(rows));
+  ASSERT_EQ(json.status, 200) << json.body.substr(0, 300);
+  EXPECT_EQ(Bits(JsonData(json.body)), typed);
+
+  const auto [body, header_length] = BinaryBody(rows);
+  HttpAnswer binary = Call("POST", "/v2/models/humidity/infer", body,
+                           {{"Inference-Header-Content-Length", absl::StrCat(header_length)}});
+  ASSERT_EQ(binary.status, 200) << binary.body.substr(0, 300);
+  size_t answer_header = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(binary.Header("Inference-Header-Content-Length"), &answer_header));
+  ASSERT_EQ(binary.body.size(), answer_header + rows.size() * sizeof(float));
+  std::vector<float> values(rows.size());
+  std::memcpy(values.data(), binary.body.data() + answer_header, values.size() * sizeof(float));
+  EXPECT_EQ(Bits(values), typed);
+}
+
 TEST_F(HttpTest, BinaryInputsAndOutputs) {
   StartReady();
-  std::string raw;
-  auto append = [&raw](auto value) {
-    raw.append(reinterpret_cast<const char*>(&value), sizeof(value));
-  };
-  for (const HumidityRow& r : kRows) append(r.beta1);
-  for (const HumidityRow& r : kRows) append(r.beta2);
-  for (const HumidityRow& r : kRows) append(r.hour);
-  for (const HumidityRow& r : kRows) append(r.weekday);
-  auto input = [](const char* name, const char* datatype, int bytes) {
-    return absl::StrFormat(
-        R"({"name":"%s","shape":[3,1],"datatype":"%s","parameters":{"binary_data_size":%d}})", name,
-        datatype, bytes);
-  };
-  const std::string json =
-      absl::StrCat(R"({"inputs":[)", input("beta1", "FP32", 12), ",", input("beta2", "FP32", 12),
-                   ",", input("hour", "INT64", 24), ",", input("weekday", "INT64", 24),
-                   R"(],"outputs":[{"name":"humidity","parameters":{"binary_data":true}}]})");
-  HttpAnswer answer = Call("POST", "/v2/models/humidity/infer", json + raw,
-                           {{"Inference-Header-Content-Length", absl::StrCat(json.size())},
+  const auto [body, json_length] = BinaryBody(kRows);
+  HttpAnswer answer = Call("POST", "/v2/models/humidity/infer", body,
+                           {{"Inference-Header-Content-Length", absl::StrCat(json_length)},
                             {"Content-Type", "application/octet-stream"}});
   ASSERT_EQ(answer.status, 200) << answer.body;
   EXPECT_EQ(answer.Header("Content-Type"), "application/octet-stream");
