@@ -2,7 +2,7 @@
 # is the serving image: the four binaries, no sshd, no MPI.
 #
 #   docker build -t REGISTRY/skewfree:TAG .
-#   docker run -p 8001:8001 -p 8002:8002 -v "$PWD/models:/models:ro" REGISTRY/skewfree:TAG
+#   docker run -p 8000:8000 -p 8001:8001 -p 8002:8002 -v "$PWD/models:/models:ro" REGISTRY/skewfree:TAG
 #
 # trainer-mpi is the trainer for the Kubeflow MPI Operator (k8s/overlays/mpi):
 # skewfree-train, its Open MPI module, mpirun and a non-root sshd.
@@ -33,6 +33,10 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         ca-certificates \
         libabsl20220623 \
+        libevent-core-2.1-7 \
+        libevent-extra-2.1-7 \
+        libevent-openssl-2.1-7 \
+        libevent-pthreads-2.1-7 \
         libgrpc++1.51 \
         libgrpc29 \
         libprometheus-cpp-core1.0 \
@@ -83,11 +87,12 @@ COPY --from=build /src/build/bin/skewfree-server /src/build/bin/skewfree-train /
 USER 10001:10001
 # The model repository: <model>/<version>/ bundles written by skewfree-train.
 VOLUME ["/models"]
-# 8001: gRPC (Open Inference Protocol, grpc.health.v1); 8002: Prometheus /metrics.
-EXPOSE 8001 8002
+# 8000: HTTP/JSON (the same protocol, KServe v2 REST); 8001: gRPC (Open
+# Inference Protocol, grpc.health.v1); 8002: Prometheus /metrics.
+EXPOSE 8000 8001 8002
 # Six misses in a row (a minute) before "unhealthy" covers the first model load
 # (no --start-period: dockerfilelint 1.8 rejects hyphenated options). With TLS
 # on, override it with --tls_ca (see k8s/README.md).
 HEALTHCHECK --interval=10s --timeout=3s --retries=6 \
     CMD ["skewfree-client", "--target", "127.0.0.1:8001", "health"]
-CMD ["skewfree-server", "--model-repository=/models", "--address=0.0.0.0", "--port=8001", "--metrics-port=8002"]
+CMD ["skewfree-server", "--model-repository=/models", "--address=0.0.0.0", "--http-port=8000", "--port=8001", "--metrics-port=8002"]

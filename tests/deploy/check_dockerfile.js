@@ -2,7 +2,7 @@
 // the VS Code Docker extension's validator) and checks what the image must
 // be: multi-stage on debian:bookworm-slim, the build stage running CI's own
 // scripts, a runtime stage with the four binaries only, a non-root user,
-// EXPOSE 8001 8002, a HEALTHCHECK through skewfree-client, the server on the
+// EXPOSE 8000 8001 8002, a HEALTHCHECK through skewfree-client, the server on the
 // /models volume by default, and a .dockerignore keeping builds and data out.
 // Given the built binaries, it also checks with ldd + dpkg that the runtime
 // stage installs every shared library they load.
@@ -151,7 +151,8 @@ function checkStructure(instructions) {
   const user = lastUser(chain(st, runtime));
   c.expect(/^[1-9][0-9]*$/.test(user), `runtime runs as a numeric non-root USER (for runAsNonRoot), got ${user}`);
   const expose = runtime.ins.filter((i) => i.op === "EXPOSE").flatMap((i) => i.args.split(/\s+/));
-  c.expect(expose.includes("8001") && expose.includes("8002"), `EXPOSE 8001 8002, got ${expose}`);
+  c.expect(expose.includes("8000") && expose.includes("8001") && expose.includes("8002"),
+    `EXPOSE 8000 8001 8002, got ${expose}`);
   const hc = runtime.ins.find((i) => i.op === "HEALTHCHECK");
   c.expect(hc && /CMD\s+\[?.*skewfree-client.*health/.test(hc.args), "HEALTHCHECK runs skewfree-client health");
   if (hc) {

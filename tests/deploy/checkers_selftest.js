@@ -64,7 +64,7 @@ const kCases = [
   // Dockerfile.
   { file: "Dockerfile", from: "USER 10001:10001\n# The model repository", to: "USER root\n# The model repository", checker: "dockerfile", expect: /numeric non-root USER/ },
   { file: "Dockerfile", from: "USER 10001:10001\nWORKDIR /home/skewfree", to: "USER 0\nWORKDIR /home/skewfree", checker: "dockerfile", expect: /trainer-mpi runs as the numeric non-root USER of the runtime stage .*got 0/ },
-  { file: "Dockerfile", from: "EXPOSE 8001 8002", to: "EXPOSE 8001 80o2", checker: "dockerfile", expect: /dockerfilelint: .*Invalid Port/ },
+  { file: "Dockerfile", from: "EXPOSE 8000 8001 8002", to: "EXPOSE 8000 8001 80o2", checker: "dockerfile", expect: /dockerfilelint: .*Invalid Port/ },
   { file: "Dockerfile", from: "bash scripts/build.sh --target", to: "cmake -S . -B build && cmake --build build --target", checker: "dockerfile", expect: /runs scripts\/build.sh/ },
   { file: "Dockerfile", from: "        libgrpc++1.51 \\\n", to: "", checker: "dockerfile", expect: /runtime stage lacks libgrpc\+\+1.51/, needsBinaries: true },
   { file: ".dockerignore", from: "\nbuild\n", to: "\n", checker: "dockerfile", expect: /excludes build$/m },
