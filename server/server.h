@@ -1,4 +1,4 @@
-// skewfree-server as a library: gRPC (inference + health + reflection),
+// skewfree-server as a library: gRPC (inference + health + reflection), HTTP/JSON,
 // Prometheus metrics, the version manager, and drain.
 #ifndef SKEWFREE_SERVER_SERVER_H_
 #define SKEWFREE_SERVER_SERVER_H_
@@ -25,7 +25,7 @@ namespace skewfree::server {
 class Server {
  public:
   struct Options {
-    // Address to listen on (gRPC and metrics), e.g. "0.0.0.0" or "::1".
+    // Address to listen on (gRPC, HTTP and metrics), e.g. "0.0.0.0" or "::1".
     std::string address = "0.0.0.0";
     // gRPC port; 0 picks a free one (see port()).
     int port = 8001;
