@@ -20,3 +20,15 @@ target_link_libraries(drain_bench PRIVATE skewfree::client skewfree::model skewf
                       skewfree::warnings)
 target_compile_definitions(drain_bench PRIVATE SKEWFREE_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 add_dependencies(drain_bench skewfree-server)
+
+# HTTP/JSON (issue 11): the empty handler on the same HTTP library (the
+# ceiling) and the benchmark (build/bin/http_bench; exit 3 when a target is
+# missed).
+add_executable(skewfree-empty-http-server empty_http_server.cc)
+target_link_libraries(skewfree-empty-http-server PRIVATE skewfree::server_http absl::flags
+                      absl::flags_parse absl::str_format skewfree::warnings)
+add_executable(http_bench http_bench.cc http_load.cc)
+target_link_libraries(http_bench PRIVATE skewfree::client_tools skewfree::model skewfree::test_util
+                      absl::flags absl::flags_parse absl::str_format absl::strings skewfree::warnings)
+target_compile_definitions(http_bench PRIVATE SKEWFREE_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
+add_dependencies(http_bench skewfree-server skewfree-empty-http-server)

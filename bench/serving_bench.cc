@@ -6,14 +6,10 @@
 // requests; and the server's peak RSS (VmHWM) while serving. Then drift
 // monitoring on vs off (--drift-window=0) on a trained bundle.
 //   serving_bench [--duration 1s] [--warmup 300ms] [--rounds 3]
-#include <unistd.h>
 #include <algorithm>
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -22,6 +18,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_process.h"
 #include "client/batch.h"
 #include "client/channel.h"
 #include "client/prediction_client.h"
@@ -42,37 +39,13 @@ ABSL_FLAG(int, rounds, 3,
 namespace {
 
 using skewfree::client::LoadResult;
-using skewfree_testing::Subprocess;
 
-struct Target {
-  std::string name;
-  std::unique_ptr<Subprocess> process;
-  std::string address;
-};
+using skewfree::bench::CpuSeconds;
+using skewfree::bench::Target;
 
 absl::StatusOr<Target> Start(const std::string& name, std::vector<std::string> argv,
                              const std::string& log) {
-  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(argv, log);
-  if (!process.ok()) return process.status();
-  absl::StatusOr<int> port = (*process)->WaitForPort("grpc", std::chrono::seconds(15));
-  if (!port.ok()) return port.status();
-  return Target{name, *std::move(process), absl::StrCat("127.0.0.1:", *port)};
-}
-
-// User + system CPU seconds a process has used so far; robust to other work
-// on the machine, unlike throughput.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(paren + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime.
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return skewfree::bench::StartTarget(name, std::move(argv), log);
 }
 
 // Same load, same client code, for either server. Adds the server's CPU
