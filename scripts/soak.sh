@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Soak run of skewfree-server (issue 12): mixed load from several clients
-# (single-row and 1000-row calls, typed and raw), a new version exported
-# every few seconds, one corrupt version, SIGHUP storms. Asserts zero failed
-# calls, RSS growth under 10% from the end of warm-up to the end, stable
-# counts of open file descriptors and threads; prints those figures.
+# (single-row and 1000-row calls; gRPC typed and raw, HTTP JSON and binary
+# tensors), a new version exported every few seconds, one corrupt version,
+# SIGHUP storms. Asserts zero failed calls, RSS growth under 10% from the end
+# of warm-up to the end, stable counts of open file descriptors and threads;
+# prints those figures.
 #   scripts/soak.sh [--duration 10m] [--bin-dir build/bin]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +15,7 @@ while (($#)); do
     --duration) duration="$2"; shift ;;
     --duration=*) duration="${1#--duration=}" ;;
     --bin-dir) bin="$2"; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "soak.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,10 +55,12 @@ export_version 0
 server=$!
 pids+=("$server")
 for _ in $(seq 100); do
-  grep -q "grpc listening on" server.out 2>/dev/null && break
+  grep -q "http listening on" server.out 2>/dev/null && break
   sleep 0.1
 done
 port="$(grep -oE 'grpc listening on .*:[0-9]+' server.out | grep -oE '[0-9]+$')"
+http_port="$(grep -oE 'http listening on .*:[0-9]+' server.out | grep -oE '[0-9]+$')"
+[[ -n "$port" && -n "$http_port" ]] || { echo "soak.sh: the server did not start" >&2; cat server.err >&2; exit 1; }
 target="127.0.0.1:$port"
 
 # The load: closed-loop clients for the whole run, each exits non-zero on any
@@ -73,6 +76,12 @@ run_client --concurrency=4 --batch=1
 run_client --concurrency=2 --batch=1 --raw
 run_client --concurrency=2 --batch=1000
 run_client --concurrency=1 --batch=1000 --raw
+# HTTP: two keep-alive connections alternating single-row JSON and 1000-row
+# binary-tensor calls (Python, so it stays light on the 2 cores).
+/usr/bin/python3 "$root/scripts/soak_http_load.py" --port="$http_port" --duration="$seconds" \
+  --threads=2 >http-client.out 2>&1 &
+http_client=$!
+pids+=("$http_client")
 
 sample() {  # RSS (kB), open fds, threads of the server.
   local rss threads fds
@@ -116,7 +125,19 @@ for i in "${!clients[@]}"; do
     failed=1
   fi
 done
-grep -h "^calls:" client-*.out | awk '{ok += $2; bad += $4} END {printf "calls: %d ok, %d failed\n", ok, bad}'
+if ! wait "$http_client"; then
+  echo "soak.sh: the HTTP client failed:" >&2
+  cat http-client.out >&2
+  failed=1
+fi
+grep -h "^calls:" client-*.out | awk '{ok += $2; bad += $4} END {printf "grpc calls: %d ok, %d failed\n", ok, bad}'
+read -r http_ok http_bad http_rest < <(sed -nE \
+  's/^http calls ok=([0-9]+) failed=([0-9]+) in (.*)/\1 \2 \3/p' http-client.out) || true
+echo "http calls: ${http_ok:-?} ok, ${http_bad:-?} failed in ${http_rest:-?}"
+if [[ "${http_bad:-}" != 0 || "${http_ok:-0}" == 0 ]]; then
+  echo "soak.sh: HTTP calls failed or none ran" >&2
+  failed=1
+fi
 if ! grep -q "version $((version - 1)) loaded" server.err; then
   echo "soak.sh: the last version ($((version - 1))) was not loaded" >&2
   failed=1
