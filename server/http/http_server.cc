@@ -225,10 +225,12 @@ absl::Status HttpServer::StartLoops() {
     if (ssl_ != nullptr) evhttp_set_bevcb(loop->http, MakeTlsBufferevent, ssl_);
     Loop* raw = loop.get();
     loop->thread = std::thread([raw] {
-      event_base_dispatch(raw->base);
+      // Runs until Stop breaks it, even with nothing to watch (after Stop
+      // removed the listener and the last connection closed): the base must
+      // outlive Stop's event_base_loopbreak, so Stop frees it after the join.
+      event_base_loop(raw->base, EVLOOP_NO_EXIT_ON_EMPTY);
       // Closes the connections still open (keep-alive, half-sent).
       evhttp_free(raw->http);
-      event_base_free(raw->base);
     });
     loops_.push_back(std::move(loop));
   }
@@ -361,6 +363,8 @@ void HttpServer::Stop(absl::Duration drain_timeout) {
   for (const auto& loop : loops_) event_base_loopbreak(loop->base);
   for (const auto& loop : loops_) {
     if (loop->thread.joinable()) loop->thread.join();
+    event_base_free(loop->base);
+    loop->base = nullptr;
   }
   // The loops' descriptors are closed: this was the socket's last one, so
   // new connections are refused from here on.
