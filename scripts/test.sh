@@ -37,7 +37,7 @@ sanitized_ctest() {
   shift
   rm -rf "$logs" && mkdir -p "$logs"
   local status=0
-  (cd "$dir" && ctest --output-on-failure --timeout 900 -j "$jobs" -LE deploy "$@") || status=$?
+  (cd "$dir" && ctest --output-on-failure --timeout 400 -j "$jobs" -LE deploy "$@") || status=$?
   if compgen -G "$logs/*" >/dev/null; then
     echo "test.sh: sanitizer reports in $logs:" >&2
     head -n 60 "$logs"/* >&2
@@ -49,7 +49,7 @@ sanitized_ctest() {
 stage_plain() {
   bash "$root/scripts/build.sh"
   cd "$build_dir"
-  ctest --output-on-failure --timeout 900 -j "$jobs" "$@"
+  ctest --output-on-failure --timeout 400 -j "$jobs" "$@"
 }
 
 # Not under the sanitizers: the mpirun tests. Open MPI's runtime is not

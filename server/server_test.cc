@@ -33,6 +33,7 @@ namespace skewfree::server {
 namespace {
 
 using ::skewfree_testing::BundleWithBias;
+using ::skewfree_testing::Eventually;
 using ::skewfree_testing::HealthCheck;
 using skewfree_testing::IsOk;
 using ::skewfree_testing::RawFloats;
@@ -118,16 +119,6 @@ TEST_F(ServerTest, EmptyRepositoryIsLiveButNotReady) {
   inference::ServerReadyResponse ready;
   ASSERT_TRUE(stub_->ServerReady(&context, {}, &ready).ok());
   EXPECT_FALSE(ready.ready());
-}
-
-// Polls `check` for up to 10 s.
-bool Eventually(const std::function<bool()>& check) {
-  const absl::Time end = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < end) {
-    if (check()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return false;
 }
 
 constexpr int kServing = 1;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -22,6 +24,16 @@
 #include "tests/temp_dir.h"
 
 namespace skewfree_testing {
+
+// Polls `check` for up to 10 s.
+inline bool Eventually(const std::function<bool()>& check) {
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < end) {
+    if (check()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
 
 using skewfree_testing::HumidityRow;
 

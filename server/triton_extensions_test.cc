@@ -29,6 +29,7 @@ namespace skewfree::server {
 namespace {
 
 using ::skewfree_testing::BundleWithBias;
+using ::skewfree_testing::Eventually;
 using ::skewfree_testing::HealthCheck;
 using ::skewfree_testing::IsOk;
 using ::skewfree_testing::ServerFixture;
@@ -43,16 +44,6 @@ using ::testing::Not;
 
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;
-
-// Polls `check` for up to 10 s.
-bool Eventually(const std::function<bool()>& check) {
-  const absl::Time end = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < end) {
-    if (check()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return false;
-}
 
 inference::ModelInferRequest RequestFor(const std::string& model, int rows) {
   inference::ModelInferRequest request = TypedRequest(SomeRows(rows));

@@ -23,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/http_get.h"
 
 namespace skewfree_testing {
 
@@ -42,17 +43,9 @@ struct HttpAnswer {
 class HttpConnection {
  public:
   static absl::StatusOr<std::unique_ptr<HttpConnection>> Connect(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return absl::InternalError("socket failed");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-      ::close(fd);
-      return absl::UnavailableError(absl::StrCat("cannot connect to HTTP port ", port));
-    }
-    return std::unique_ptr<HttpConnection>(new HttpConnection(fd));
+    absl::StatusOr<int> fd = ConnectLoopback(port, "HTTP");
+    if (!fd.ok()) return fd.status();
+    return std::unique_ptr<HttpConnection>(new HttpConnection(*fd));
   }
   ~HttpConnection() { ::close(fd_); }
   HttpConnection(const HttpConnection&) = delete;

@@ -14,10 +14,9 @@
 
 namespace skewfree_testing {
 
-// GET http://127.0.0.1:port/path with HTTP/1.0; the body of a 200 answer.
-// Any other status is an error carrying the status line and the body's start,
-// so a 404 or 500 page never passes as content.
-inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
+// A TCP connection to 127.0.0.1:port (a blocking socket; the caller closes
+// it). `what` names the port in the error.
+inline absl::StatusOr<int> ConnectLoopback(int port, const std::string& what) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return absl::InternalError("socket failed");
   sockaddr_in address{};
@@ -26,8 +25,18 @@ inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     ::close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot connect to metrics port ", port));
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", what, " port ", port));
   }
+  return fd;
+}
+
+// GET http://127.0.0.1:port/path with HTTP/1.0; the body of a 200 answer.
+// Any other status is an error carrying the status line and the body's start,
+// so a 404 or 500 page never passes as content.
+inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
+  absl::StatusOr<int> connected = ConnectLoopback(port, "metrics");
+  if (!connected.ok()) return connected.status();
+  const int fd = *connected;
   const std::string request =
       absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   (void)!::write(fd, request.data(), request.size());
