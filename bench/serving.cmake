@@ -32,3 +32,8 @@ target_link_libraries(http_bench PRIVATE skewfree::client_tools skewfree::model 
                       absl::flags absl::flags_parse absl::str_format absl::strings skewfree::warnings)
 target_compile_definitions(http_bench PRIVATE SKEWFREE_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 add_dependencies(http_bench skewfree-server skewfree-empty-http-server)
+
+# Drift monitoring's cost inside the server, without the transport (issue 10).
+add_executable(drift_bench drift_bench.cc)
+target_link_libraries(drift_bench PRIVATE skewfree::server skewfree::test_util absl::str_format
+                      skewfree::warnings)

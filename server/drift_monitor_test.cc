@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "server/drift_metrics.h"
 #include "tests/humidity_rows.h"
+#include "tests/humidity_statistics.h"
 #include "tests/status_matchers.h"
 #include "transform/analyzer.h"
 #include "transform/histogram.h"
@@ -18,49 +19,12 @@
 namespace skewfree::server {
 namespace {
 
+using ::skewfree_testing::BundleWithStatistics;
 using ::skewfree_testing::HumidityBundle;
 using ::skewfree_testing::HumidityRow;
+using ::skewfree_testing::RandomRows;
 using ::skewfree_testing::ToColumns;
 using ::testing::HasSubstr;
-
-// The lecture's inputs, with beta1 drawn from [beta1_lo, beta1_hi).
-std::vector<HumidityRow> Rows(int n, uint64_t seed, float beta1_lo = -5, float beta1_hi = 5) {
-  std::mt19937_64 random(seed);
-  std::uniform_real_distribution<float> beta1(beta1_lo, beta1_hi), beta2(-5, 5);
-  std::vector<HumidityRow> rows;
-  for (int i = 0; i < n; ++i) {
-    rows.push_back({beta1(random), beta2(random), static_cast<int64_t>(random() % 24),
-                    static_cast<int64_t>(random() % 7)});
-  }
-  return rows;
-}
-
-std::vector<float> Labels(const std::vector<HumidityRow>& rows) {
-  std::vector<float> labels;
-  for (const HumidityRow& r : rows) labels.push_back(2 * r.beta1 - 0.5f * r.beta2 + 18.5f);
-  return labels;
-}
-
-// A humidity bundle whose statistics come from 50,000 training rows and
-// whose eval statistics from 20,000 others, as skewfree-train makes them.
-std::shared_ptr<const model::Bundle> BundleWithStatistics(v1::FeatureSpec spec) {
-  v1::Bundle proto = HumidityBundle(1);
-  *proto.mutable_spec() = spec;
-  const transform::FeatureLayout layout = transform::FeatureLayout::Create(spec).value();
-  transform::Analyzer analyzer(layout);
-  const std::vector<HumidityRow> train = Rows(50000, 1);
-  EXPECT_TRUE(analyzer.Update(ToColumns(train).View(), Labels(train)).ok());
-  *proto.mutable_transform_state() = analyzer.Finish().value();
-  std::shared_ptr<const model::Bundle> bundle = model::Bundle::FromProto(proto).value();
-  const std::vector<HumidityRow> eval = Rows(20000, 2);
-  std::vector<float> predictions(eval.size());
-  EXPECT_TRUE(bundle->Predict(ToColumns(eval).View(), absl::MakeSpan(predictions)).ok());
-  transform::HistogramCounter counter =
-      transform::HistogramCounter::Create(layout, proto.transform_state()).value();
-  counter.Add(ToColumns(eval).View(), Labels(eval), predictions);
-  *proto.mutable_eval_statistics() = counter.Finish();
-  return model::Bundle::FromProto(proto).value();
-}
 
 class DriftMonitorTest : public ::testing::Test {
  protected:
@@ -99,7 +63,7 @@ TEST_F(DriftMonitorTest, InDistributionTrafficShowsNoDrift) {
   std::unique_ptr<DriftMonitor> monitor =
       DriftMonitor::Create(*bundle_, Options(), nullptr).value();
   ASSERT_NE(monitor, nullptr);
-  Serve(*monitor, *bundle_, Rows(5000, 3));
+  Serve(*monitor, *bundle_, RandomRows(5000, 3));
   const DriftReport report = monitor->Report();
   EXPECT_EQ(report.window_rows, 5000);
   ASSERT_EQ(report.features.size(), 2u);  // hour and weekday are not monitored.
@@ -117,7 +81,7 @@ TEST_F(DriftMonitorTest, InDistributionTrafficShowsNoDrift) {
 TEST_F(DriftMonitorTest, ShiftedInputDriftsOnItsOwnSide) {
   std::unique_ptr<DriftMonitor> monitor =
       DriftMonitor::Create(*bundle_, Options(), nullptr).value();
-  Serve(*monitor, *bundle_, Rows(5000, 4, 0, 8));
+  Serve(*monitor, *bundle_, RandomRows(5000, 4, 0, 8));
   const DriftReport report = monitor->Report();
   const FeatureDrift& beta1 = Feature(report, "beta1");
   const FeatureDrift& beta2 = Feature(report, "beta2");
@@ -134,9 +98,9 @@ TEST_F(DriftMonitorTest, ShiftedInputDriftsOnItsOwnSide) {
 TEST_F(DriftMonitorTest, FewRowsAndAnExpiredWindowAreNaN) {
   std::unique_ptr<DriftMonitor> monitor =
       DriftMonitor::Create(*bundle_, Options(), nullptr).value();
-  Serve(*monitor, *bundle_, Rows(999, 5));
+  Serve(*monitor, *bundle_, RandomRows(999, 5));
   EXPECT_TRUE(std::isnan(monitor->Report().features[0].psi));  // Below --drift-min-rows.
-  Serve(*monitor, *bundle_, Rows(1, 6));
+  Serve(*monitor, *bundle_, RandomRows(1, 6));
   EXPECT_FALSE(std::isnan(monitor->Report().features[0].psi));
   now_ += absl::ToInt64Nanoseconds(absl::Minutes(30));
   EXPECT_EQ(monitor->Report().window_rows, 1000);  // Still inside the hour.
@@ -146,7 +110,7 @@ TEST_F(DriftMonitorTest, FewRowsAndAnExpiredWindowAreNaN) {
   EXPECT_TRUE(std::isnan(expired.features[0].psi));
   EXPECT_TRUE(std::isnan(expired.predictions.psi));
   // Out-of-range counters are counters: they never go back.
-  Serve(*monitor, *bundle_, Rows(10, 7, 6, 8));
+  Serve(*monitor, *bundle_, RandomRows(10, 7, 6, 8));
   EXPECT_EQ(monitor->Report().features[0].out_of_range_high, 10);
   EXPECT_EQ(monitor->Report().window_rows, 10);  // A slot of the old window was reused.
 }
@@ -169,7 +133,7 @@ TEST_F(DriftMonitorTest, ColumnWithItsOwnWindow) {
   hour->mutable_window()->set_seconds(7 * 24 * 3600);
   const std::shared_ptr<const model::Bundle> bundle = BundleWithStatistics(spec);
   std::unique_ptr<DriftMonitor> monitor = DriftMonitor::Create(*bundle, Options(), nullptr).value();
-  Serve(*monitor, *bundle, Rows(3000, 8));
+  Serve(*monitor, *bundle, RandomRows(3000, 8));
   now_ += absl::ToInt64Nanoseconds(absl::Hours(2));
   const DriftReport report = monitor->Report();
   EXPECT_EQ(report.window_rows, 0);  // The default hour has passed...
@@ -185,7 +149,7 @@ TEST_F(DriftMonitorTest, MetricsFollowTheMonitorsLifetime) {
   std::shared_ptr<DriftMonitor> monitor =
       DriftMonitor::Create(*bundle_, Options(), nullptr).value();
   metrics.Add("humidity", 1, monitor);
-  Serve(*monitor, *bundle_, Rows(2000, 9));
+  Serve(*monitor, *bundle_, RandomRows(2000, 9));
   std::vector<std::string> names;
   for (const auto& family : metrics.Collect()) names.push_back(family.name);
   EXPECT_THAT(names, ::testing::ElementsAre(
