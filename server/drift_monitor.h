@@ -29,9 +29,14 @@ struct DriftOptions {
   // The window is made of this many slices and moves a slice at a time, so
   // it covers between (slices - 1) / slices of `window` and all of it.
   int slices = 12;
-  // Monotonic clock in nanoseconds; unset = std::chrono::steady_clock.
-  // Tests inject one.
+  // Monotonic clock in nanoseconds; unset = CLOCK_MONOTONIC_COARSE (a few
+  // ns instead of ~30 for steady_clock on this VM's kvm-clock; its
+  // millisecond resolution is nothing next to a slice of minutes). Tests
+  // inject one.
   std::function<int64_t()> clock;
+  // Counter shards (see DriftMonitor); 0 = one per CPU. Either way at most
+  // 64, and fewer when their counters would pass 512 KiB for the version.
+  int shards = 0;
 };
 
 // The drift of one monitored column (or of the predictions) at one moment.
@@ -59,9 +64,11 @@ struct DriftReport {
 };
 
 // Counts of one served version. Record is lock-free and allocation-free:
-// relaxed atomic adds into the current slice, which the first writer of a
-// new slice clears (an add racing with that clear may be lost: a few rows
-// at a slice boundary, noise for a window of thousands). Thread-safe.
+// relaxed atomic adds into the current slice of the calling CPU's shard of
+// the counters, which the first writer of a new slice in that shard clears
+// (an add racing with that clear may be lost: a few rows at a slice
+// boundary, noise for a window of thousands). Report merges the shards.
+// Thread-safe.
 class DriftMonitor {
  public:
   // nullptr when the bundle carries no training statistics (written before
@@ -81,20 +88,30 @@ class DriftMonitor {
   // Everything measured now.
   DriftReport Report() const;
 
-  // Bytes of counters (for the memory budget per version).
+  // Bytes of counters (for the memory budget per version): shards x
+  // shard_bytes().
   size_t counter_bytes() const;
+  int shards() const { return shards_; }
+  // One shard: every slot of every window (its slice, the bins and value
+  // sums of its tracks) and the out-of-range counts, 8 bytes each, rounded
+  // up to 128 bytes.
+  size_t shard_bytes() const;
 
  private:
   struct Track;
   struct Window;
+  using Cell = std::atomic<int64_t>;
   DriftMonitor() = default;
   absl::Status AddTrack(std::unique_ptr<Track> track, absl::Duration length);
   void AllocateCounters();
   int64_t Now() const;
-  // The slot of `window` for slice `epoch`, cleared if it held an older one.
-  int64_t AcquireSlot(Window& window, int64_t epoch);
-  void RecordTrack(Track& track, int64_t slot, const transform::RawBatchView& batch,
-                   const transform::ColumnView& predictions);
+  // The counters of the calling CPU's shard.
+  Cell* Shard() const;
+  // The slot of `window` in `shard` for slice `epoch` (its first cell holds
+  // the slice), cleared if it held an older one.
+  static Cell* AcquireSlot(Cell* shard, const Window& window, int64_t epoch);
+  void RecordTrack(const Track& track, const transform::ColumnView& column, size_t rows, Cell* slot,
+                   Cell* shard) const;
   FeatureDrift Measure(const Track& track, int64_t now) const;
 
   // Constant after construction (the counters inside change).
@@ -102,6 +119,10 @@ class DriftMonitor {
   std::vector<std::unique_ptr<Track>> tracks_;
   std::vector<std::unique_ptr<Window>> windows_;
   int default_window_ = 0;
+  int shards_ = 1;
+  size_t shard_cells_ = 0;           // Cells per shard, a multiple of 16.
+  std::unique_ptr<Cell[]> storage_;  // The shards, plus room to align them.
+  Cell* cells_ = nullptr;            // Shard 0, on a 128-byte boundary.
 };
 
 }  // namespace skewfree::server

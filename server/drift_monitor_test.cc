@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -142,6 +143,73 @@ TEST_F(DriftMonitorTest, ColumnWithItsOwnWindow) {
   EXPECT_EQ(h.window, absl::Hours(7 * 24));
   EXPECT_LT(h.psi, 0.1);
   EXPECT_EQ(h.training_counts.size(), 24u);
+}
+
+// Record on several threads at once adds into several shards (8 asked for,
+// more than this machine's CPUs, so threads share some): the merged window
+// must hold every row exactly once, the same bins as one thread recording
+// the same rows into a single shard, in single-row calls (each bin added
+// directly) and in 100-row calls (counted locally first).
+TEST_F(DriftMonitorTest, RowsFromManyThreadsAreCountedOnce) {
+  constexpr int kThreads = 8;
+  DriftOptions sharded_options = Options();
+  sharded_options.shards = 8;
+  std::unique_ptr<DriftMonitor> sharded =
+      DriftMonitor::Create(*bundle_, sharded_options, nullptr).value();
+  DriftOptions single_options = Options();
+  single_options.shards = 1;
+  std::unique_ptr<DriftMonitor> single =
+      DriftMonitor::Create(*bundle_, single_options, nullptr).value();
+  ASSERT_EQ(sharded->shards(), 8);
+  ASSERT_EQ(single->shards(), 1);
+  std::vector<std::vector<HumidityRow>> rows;  // beta1 shifted: out-of-range counts too.
+  for (int t = 0; t < kThreads; ++t) rows.push_back(RandomRows(3000, 20 + t, 0, 8));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Serve(*sharded, *bundle_, {rows[t].begin(), rows[t].begin() + 1000}, 1);
+      Serve(*sharded, *bundle_, {rows[t].begin() + 1000, rows[t].end()}, 100);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) Serve(*single, *bundle_, rows[t]);
+  const DriftReport merged = sharded->Report();
+  const DriftReport expected = single->Report();
+  EXPECT_EQ(merged.window_rows, kThreads * 3000);
+  EXPECT_EQ(expected.window_rows, kThreads * 3000);
+  ASSERT_EQ(merged.features.size(), expected.features.size());
+  for (size_t f = 0; f < merged.features.size(); ++f) {
+    EXPECT_EQ(merged.features[f].window_counts, expected.features[f].window_counts);
+    EXPECT_EQ(merged.features[f].window_rows, kThreads * 3000);
+    EXPECT_EQ(merged.features[f].out_of_range_high, expected.features[f].out_of_range_high);
+    EXPECT_NEAR(merged.features[f].window_mean, expected.features[f].window_mean, 1e-9);
+  }
+  EXPECT_GT(merged.features[0].out_of_range_high, 0);
+  EXPECT_EQ(merged.predictions.window_counts, expected.predictions.window_counts);
+  // Every shard's slices leave the window with time.
+  now_ += absl::ToInt64Nanoseconds(absl::Minutes(61));
+  EXPECT_EQ(sharded->Report().window_rows, 0);
+}
+
+// Counter memory per monitored version: slices x (slice + bins + sums) plus
+// out-of-range pairs, 8 bytes each, per shard; under 1 MB at any CPU count.
+TEST_F(DriftMonitorTest, CounterMemoryPerVersionIsBounded) {
+  DriftOptions many = Options();
+  many.shards = 1000;  // Capped at 64.
+  std::unique_ptr<DriftMonitor> monitor = DriftMonitor::Create(*bundle_, many, nullptr).value();
+  const DriftReport report = monitor->Report();
+  size_t bins = report.predictions.training_counts.size();
+  for (const FeatureDrift& f : report.features) bins += f.training_counts.size();
+  const size_t tracks = report.features.size() + 1;
+  const size_t cells = 12 * (1 + bins + tracks) + 2 * report.features.size();
+  EXPECT_EQ(monitor->shard_bytes(), (cells + 15) / 16 * 16 * 8);
+  EXPECT_EQ(monitor->shards(), 64);
+  EXPECT_EQ(monitor->counter_bytes(), 64 * monitor->shard_bytes());
+  EXPECT_LT(monitor->counter_bytes(), 512 * 1024);
+  std::unique_ptr<DriftMonitor> per_cpu =
+      DriftMonitor::Create(*bundle_, Options(), nullptr).value();
+  EXPECT_GE(per_cpu->shards(), 1);
+  EXPECT_LE(per_cpu->shards(), 64);
 }
 
 TEST_F(DriftMonitorTest, MetricsFollowTheMonitorsLifetime) {
