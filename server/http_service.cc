@@ -101,6 +101,14 @@ int HttpStatusOf(absl::StatusCode code) {
 }
 
 void HttpService::Handle(const HttpRequest& request, HttpResponse* response) const {
+  if (request.refused_body.has_value()) {
+    return SetError(413,
+                    absl::StrCat("request body of ", request.refused_body->bytes,
+                                 request.refused_body->chunked ? " bytes or more" : " bytes",
+                                 " is larger than the server's limit of ", request.max_body_bytes,
+                                 " bytes (--max-message-bytes)"),
+                    response);
+  }
   absl::StatusOr<Route> route = http::ParseRoute(request.path);
   if (!route.ok()) return SetError(404, route.status().message(), response);
   if (route->method != request.method) {

@@ -62,8 +62,13 @@ TEST_F(HttpServiceTest, RoutesAndAnswers) {
   EXPECT_EQ(Handle(http::Method::kGet, "/v3").status, 404);
   http::HttpResponse empty = Handle(http::Method::kPost, "/v2/models/humidity/infer", "{}");
   EXPECT_EQ(empty.status, 400) << empty.body;
-  EXPECT_TRUE(HttpService::Blocks({http::Method::kPost, "/v2/repository/models/m/load", "", {}}));
-  EXPECT_FALSE(HttpService::Blocks({http::Method::kPost, "/v2/models/m/infer", "", {}}));
+  http::HttpRequest load;
+  load.method = http::Method::kPost;
+  load.path = "/v2/repository/models/m/load";
+  EXPECT_TRUE(HttpService::Blocks(load));
+  http::HttpRequest infer = load;
+  infer.path = "/v2/models/m/infer";
+  EXPECT_FALSE(HttpService::Blocks(infer));
 
   server_->BeginDrain();
   http::HttpResponse draining = Handle(http::Method::kGet, "/v2/health/ready");

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -39,6 +40,9 @@ struct HttpServer::Loop {
   std::thread thread;
   // Connections whose answer is being written (counted in writing_).
   absl::flat_hash_set<evhttp_connection*> writing;
+  // Each connection's body limit filter, by its bufferevent; removed when
+  // the connection closes (OnClose).
+  absl::flat_hash_map<const bufferevent*, std::unique_ptr<BodyLimitFilter>> filters;
 };
 
 namespace {
@@ -85,12 +89,10 @@ absl::StatusOr<SSL_CTX*> MakeSslContext(const HttpServer::Options& options) {
   return ctx;
 }
 
-// evhttp's hook for each accepted connection: a TLS bufferevent instead of
-// a plain one (the fd is set by evhttp afterwards).
-bufferevent* MakeTlsBufferevent(event_base* base, void* ctx) {
-  bufferevent* bev =
-      bufferevent_openssl_socket_new(base, -1, SSL_new(static_cast<SSL_CTX*>(ctx)),
-                                     BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+// A TLS bufferevent (the fd is set by evhttp afterwards).
+bufferevent* MakeTlsBufferevent(event_base* base, SSL_CTX* ctx) {
+  bufferevent* bev = bufferevent_openssl_socket_new(
+      base, -1, SSL_new(ctx), BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
   // Clients often close without a TLS close_notify; that is not an error.
   if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
   return bev;
@@ -215,14 +217,17 @@ absl::Status HttpServer::StartLoops() {
     }
     evhttp_set_gencb(loop->http, &HttpServer::OnRequest, loop.get());
     evhttp_set_timeout_tv(loop->http, &timeout);
+    // The body limit filter keeps larger bodies from evhttp; its own limit
+    // stays for what the filter leaves to it, and then reads a too-large
+    // body to its end before answering 413, so the client (still sending)
+    // sees the answer instead of a reset connection.
     evhttp_set_max_body_size(loop->http, options_.max_body_bytes);
-    // Read a too-large body to its end before answering 413, so the client
-    // (still sending) sees the answer instead of a reset connection.
+    evhttp_set_max_headers_size(loop->http, kMaxHeadBytes);
     evhttp_set_flags(loop->http, EVHTTP_SERVER_LINGERING_CLOSE);
     // All methods reach the handler, which answers 405 itself.
     evhttp_set_allowed_methods(loop->http, 0xffff);
     evhttp_set_default_content_type(loop->http, nullptr);
-    if (ssl_ != nullptr) evhttp_set_bevcb(loop->http, MakeTlsBufferevent, ssl_);
+    evhttp_set_bevcb(loop->http, &HttpServer::MakeBufferevent, loop.get());
     Loop* raw = loop.get();
     loop->thread = std::thread([raw] {
       // Runs until Stop breaks it, even with nothing to watch (after Stop
@@ -231,6 +236,10 @@ absl::Status HttpServer::StartLoops() {
       event_base_loop(raw->base, EVLOOP_NO_EXIT_ON_EMPTY);
       // Closes the connections still open (keep-alive, half-sent).
       evhttp_free(raw->http);
+      // Filters of connections that closed without OnClose: their
+      // bufferevents are gone.
+      for (auto& [bev, filter] : raw->filters) filter->Abandon();
+      raw->filters.clear();
     });
     loops_.push_back(std::move(loop));
   }
@@ -248,8 +257,42 @@ struct HttpServer::Deferred {
   HttpResponse response;
 };
 
-HttpRequest HttpServer::View(evhttp_request* request) {
+bufferevent* HttpServer::MakeBufferevent(event_base* base, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  SSL_CTX* ssl = loop->server->ssl_;
+  bufferevent* bev = ssl != nullptr ? MakeTlsBufferevent(base, ssl)
+                                    : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  if (bev == nullptr) return nullptr;
+  // A filter still filed under this address is that of a connection
+  // libevent freed without a close callback (one that never sent a byte).
+  if (auto stale = loop->filters.find(bev); stale != loop->filters.end()) {
+    stale->second->Abandon();
+    loop->filters.erase(stale);
+  }
+  loop->filters[bev] = std::make_unique<BodyLimitFilter>(bev, loop->server->options_.max_body_bytes,
+                                                         [loop, bev] { WatchClose(loop, bev); });
+  return bev;
+}
+
+void HttpServer::WatchClose(Loop* loop, bufferevent* bev) {
+  // evhttp passes its connection as the argument of the bufferevent's
+  // callbacks (libevent 2.1's http.c): the only way to reach it before a
+  // request has arrived.
+  void* connection = nullptr;
+  bufferevent_getcb(bev, nullptr, nullptr, nullptr, &connection);
+  if (connection != nullptr) {
+    evhttp_connection_set_closecb(static_cast<evhttp_connection*>(connection), &HttpServer::OnClose,
+                                  loop);
+  }
+}
+
+HttpRequest HttpServer::View(Loop* loop, evhttp_request* request) {
   HttpRequest in;
+  in.max_body_bytes = loop->server->options_.max_body_bytes;
+  if (evhttp_connection* connection = evhttp_request_get_connection(request)) {
+    auto filter = loop->filters.find(evhttp_connection_get_bufferevent(connection));
+    if (filter != loop->filters.end()) in.refused_body = filter->second->NextRequest();
+  }
   in.method = ToMethod(evhttp_request_get_command(request));
   in.path = DecodedPath(request);
   evbuffer* input = evhttp_request_get_input_buffer(request);
@@ -269,12 +312,14 @@ HttpRequest HttpServer::View(evhttp_request* request) {
 void HttpServer::OnRequest(evhttp_request* request, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
   HttpServer* server = loop->server;
-  const HttpRequest in = View(request);
-  if (server->options_.blocking && server->options_.blocking(in)) {
+  const HttpRequest in = View(loop, request);
+  if (!in.refused_body.has_value() && server->options_.blocking && server->options_.blocking(in)) {
     return server->Offload(loop, request, in);
   }
   HttpResponse response;
   server->handler_(in, &response);
+  // The rest of the connection's bytes were dropped with the body.
+  if (in.refused_body.has_value()) response.headers.emplace_back("Connection", "close");
   Reply(loop, request, std::move(response));
 }
 
@@ -286,7 +331,11 @@ void HttpServer::Offload(Loop* loop, evhttp_request* request, const HttpRequest&
   }
   offloaded_.fetch_add(1);
   std::thread([this, deferred] {
-    HttpRequest view{deferred->method, deferred->path, deferred->body, nullptr};
+    HttpRequest view;
+    view.method = deferred->method;
+    view.path = deferred->path;
+    view.body = deferred->body;
+    view.max_body_bytes = options_.max_body_bytes;
     view.header = [deferred](const char* name) -> std::optional<absl::string_view> {
       for (const auto& [key, value] : deferred->headers) {
         if (absl::EqualsIgnoreCase(key, name)) return absl::string_view(value);
@@ -319,7 +368,7 @@ void HttpServer::Reply(Loop* loop, evhttp_request* request, HttpResponse respons
   // the client goes away first (the close callback forgets it then).
   if (connection != nullptr && loop->writing.insert(connection).second) {
     loop->server->writing_.fetch_add(1);
-    evhttp_connection_set_closecb(connection, &HttpServer::Forget, loop);
+    evhttp_connection_set_closecb(connection, &HttpServer::OnClose, loop);
   }
   evhttp_request_set_on_complete_cb(request, &HttpServer::OnComplete, loop);
   evbuffer* body = evbuffer_new();
@@ -331,6 +380,12 @@ void HttpServer::Reply(Loop* loop, evhttp_request* request, HttpResponse respons
 void HttpServer::OnComplete(evhttp_request* request, void* arg) {
   evhttp_connection* connection = evhttp_request_get_connection(request);
   if (connection != nullptr) Forget(connection, arg);
+}
+
+void HttpServer::OnClose(evhttp_connection* connection, void* arg) {
+  Forget(connection, arg);
+  // Called before libevent frees the bufferevent: the filter can let go.
+  static_cast<Loop*>(arg)->filters.erase(evhttp_connection_get_bufferevent(connection));
 }
 
 void HttpServer::Forget(evhttp_connection* connection, void* arg) {

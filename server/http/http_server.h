@@ -23,7 +23,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/http/body_limit_filter.h"
 
+struct bufferevent;
 struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
@@ -43,6 +45,11 @@ struct HttpRequest {
   absl::string_view body;
   // Value of a request header (case-insensitive name), nullopt if absent.
   std::function<std::optional<absl::string_view>(const char* name)> header;
+  // Set when the body was larger than Options::max_body_bytes: it was read
+  // and dropped (`body` is empty), and the connection closes after the
+  // answer, which should be a 413.
+  std::optional<RefusedBody> refused_body;
+  int64_t max_body_bytes = 0;
 };
 
 struct HttpResponse {
@@ -70,7 +77,8 @@ class HttpServer {
     std::string tls_cert_file;
     std::string tls_key_file;
     std::string tls_client_ca_file;
-    // Larger bodies are refused with 413 (libevent's own answer).
+    // Larger bodies never reach the handler whole: it gets the request
+    // with HttpRequest::refused_body set (see body_limit_filter.h).
     int64_t max_body_bytes = 16 << 20;
     // A connection that sends or accepts nothing for this long is closed:
     // a half-sent request, an idle keep-alive, a client that stops reading.
@@ -104,10 +112,16 @@ class HttpServer {
   // libevent callbacks; `loop` is the Loop the request arrived on.
   static void OnRequest(evhttp_request* request, void* loop);
   static void OnComplete(evhttp_request* request, void* loop);
+  static void OnClose(evhttp_connection* connection, void* loop);
   static void Forget(evhttp_connection* connection, void* loop);
   static void SendDeferred(int fd, short events, void* deferred);
+  // evhttp's hook for each accepted connection: its bufferevent, with a
+  // BodyLimitFilter on its input.
+  static bufferevent* MakeBufferevent(event_base* base, void* loop);
+  // Has OnClose called when the connection of `bev` closes.
+  static void WatchClose(Loop* loop, bufferevent* bev);
   // The request as the handler sees it (borrows from `request`).
-  static HttpRequest View(evhttp_request* request);
+  static HttpRequest View(Loop* loop, evhttp_request* request);
   // Runs the handler on a thread; the answer goes back to the loop.
   void Offload(Loop* loop, evhttp_request* request, const HttpRequest& in);
   // Sends the answer (on the loop's thread).

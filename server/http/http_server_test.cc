@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -75,12 +76,38 @@ TEST(HttpServerTest, LimitsAndTimeouts) {
   HttpServer::Options options = LoopbackOptions();
   options.max_body_bytes = 100;
   options.timeout = absl::Milliseconds(300);
-  auto server = HttpServer::Create(options, [](const HttpRequest&, HttpResponse* out) {});
+  auto server = HttpServer::Create(options, [](const HttpRequest& in, HttpResponse* out) {
+    out->status = in.refused_body.has_value() ? 413 : 200;
+    out->body = in.refused_body.has_value()
+                    ? absl::StrCat(in.refused_body->bytes, " > ", in.max_body_bytes)
+                    : absl::StrCat(in.path, " ", in.body.size());
+  });
   ASSERT_THAT(server, IsOk());
   absl::StatusOr<HttpAnswer> large =
       HttpCall((*server)->port(), "POST", "/", std::string(200, 'x'));
   ASSERT_THAT(large, IsOk());
   EXPECT_EQ(large->status, 413);
+  EXPECT_EQ(large->body, "200 > 100");
+  EXPECT_EQ(large->Header("Connection"), "close");
+  // Pipelined on one connection: the requests before the large one are
+  // answered, the large one gets the handler's answer, then the connection
+  // closes.
+  auto pipelined = HttpConnection::Connect((*server)->port());
+  ASSERT_THAT(pipelined, IsOk());
+  ASSERT_THAT((*pipelined)
+                  ->SendRaw(absl::StrCat(
+                      "POST /small HTTP/1.1\r\nContent-Length: 100\r\n\r\n", std::string(100, 's'),
+                      "POST /chunked HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "50\r\n",
+                      std::string(80, 'c'), "\r\n0\r\n\r\n",
+                      "POST /large HTTP/1.1\r\nContent-Length: 101\r\n\r\n", std::string(101, 'l'),
+                      "GET /never HTTP/1.1\r\n\r\n")),
+              IsOk());
+  for (const char* expected : {"/small 100", "/chunked 80", "101 > 100"}) {
+    absl::StatusOr<HttpAnswer> answer = (*pipelined)->ReadAnswer(3000);
+    ASSERT_THAT(answer, IsOk()) << expected;
+    EXPECT_EQ(answer->body, expected);
+  }
+  EXPECT_TRUE((*pipelined)->ClosedWithin(3000));
   auto idle = HttpConnection::Connect((*server)->port());
   ASSERT_THAT(idle, IsOk());
   EXPECT_TRUE((*idle)->ClosedWithin(3000));

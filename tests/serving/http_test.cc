@@ -252,6 +252,11 @@ TEST_F(HttpTest, ErrorStatuses) {
   EXPECT_THAT(unknown.body, HasSubstr("/v2/nowhere"));
   HttpAnswer too_large = Call("POST", "/v2/models/humidity/infer", std::string(5000, ' '));
   EXPECT_EQ(too_large.status, 413);
+  EXPECT_EQ(too_large.Header("Content-Type"), "application/json");
+  EXPECT_EQ(too_large.body,
+            "{\"error\":\"request body of 5000 bytes is larger than the server's limit of 4096 "
+            "bytes (--max-message-bytes)\"}");
+  EXPECT_EQ(too_large.Header("Connection"), "close");
   // Past the limit but within the body: a row limit of the handler.
   HttpAnswer bad_header = Call("POST", "/v2/models/humidity/infer", JsonBody(kRows),
                                {{"Inference-Header-Content-Length", "99999"}});
