@@ -49,8 +49,8 @@ TEST(FramingOfTest, WhatItDoesNotFollowIsUnknown) {
     EXPECT_EQ(FramingOf(head).kind, Kind::kUnknown) << head;
   }
   // A NUL ends the line for evhttp, so the name has no colon.
-  EXPECT_EQ(FramingOf(std::string("POST / HTTP/1.1\r\nContent-Length\0: 5\r\n", 39)).kind,
-            Kind::kUnknown);
+  constexpr char kNulInName[] = "POST / HTTP/1.1\r\nContent-Length\0: 5\r\n";
+  EXPECT_EQ(FramingOf(absl::string_view(kNulInName, sizeof(kNulInName) - 1)).kind, Kind::kUnknown);
 }
 
 TEST(WithoutBodyTest, EveryContentLengthBecomesOneOfZero) {
