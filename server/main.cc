@@ -52,7 +52,10 @@ ABSL_FLAG(std::string, model_control, "poll",
 ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
           "How often the repository is rescanned (SIGHUP rescans at once).");
 ABSL_FLAG(int, port, 8001, "gRPC port; 0 picks a free port.");
-ABSL_FLAG(int, metrics_port, 8002, "Prometheus /metrics port; 0 picks a free port, -1 disables.");
+ABSL_FLAG(int, metrics_port, 8002,
+          "Prometheus /metrics port on --address, bound as gRPC binds: with 0.0.0.0, :: or [::] "
+          "one dual-stack socket (IPv4 and IPv6 scrapers both reach it), otherwise that address "
+          "only; 0 picks a free port (printed), -1 disables.");
 ABSL_FLAG(int, http_port, 8000,
           "HTTP/JSON port (KServe v2 REST, Triton's HTTP API), same address and TLS as gRPC; "
           "0 picks a free port, -1 disables.");
@@ -60,7 +63,10 @@ ABSL_FLAG(int, http_threads, 0, "HTTP event loop threads; 0 = one per core.");
 ABSL_FLAG(absl::Duration, http_timeout, absl::Seconds(30),
           "An HTTP connection that sends or reads nothing for this long is closed (a stuck "
           "or slow client, an idle keep-alive).");
-ABSL_FLAG(std::string, address, "0.0.0.0", "Address to listen on (gRPC, HTTP and metrics).");
+ABSL_FLAG(std::string, address, "0.0.0.0",
+          "Address to listen on (gRPC, HTTP and metrics). gRPC and metrics take 0.0.0.0, :: "
+          "and [::] alike as every IPv4 and IPv6 address (dual-stack); a specific address "
+          "(127.0.0.1, ::1, [::1]) is that address only.");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(5),
           "On SIGTERM/SIGINT, how long calls may still be answered after health turns "
           "NOT_SERVING, so requests already on the wire are not cut off (gRPC cancels "

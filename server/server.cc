@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <thread>
 #include <utility>
 
@@ -106,21 +105,22 @@ absl::Status Server::StartGrpc(const Options& options) {
 
 absl::Status Server::StartMetrics(const Options& options) {
   if (options.metrics_port < 0) return absl::OkStatus();
-  const std::string bind = JoinHostPort(options.address, options.metrics_port);
-  // The Exposer (civetweb) throws when it cannot bind.
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(bind);
-    for (const auto& collectable : metrics_->collectables()) {
-      exposer_->RegisterCollectable(collectable);
-    }
-    // Per-bin drift detail for `skewfree-client drift`, off the scraped page.
-    exposer_->RegisterCollectable(metrics_->drift_details(), "/drift");
-    const std::vector<int> ports = exposer_->GetListeningPorts();
-    if (ports.empty()) throw std::runtime_error("no listening port");
-    metrics_port_ = ports.front();
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", bind, ": ", e.what()));
+  metrics::MetricsExposer::Options exposer;
+  exposer.address = options.address;
+  exposer.port = options.metrics_port;
+  metrics::MetricsExposer::Page page;
+  for (const auto& collectable : metrics_->collectables()) page.collectables.push_back(collectable);
+  exposer.pages.push_back(std::move(page));
+  // Per-bin drift detail for `skewfree-client drift`, off the scraped page.
+  exposer.pages.push_back({"/drift", {metrics_->drift_details()}});
+  absl::StatusOr<std::unique_ptr<metrics::MetricsExposer>> created =
+      metrics::MetricsExposer::Create(std::move(exposer));
+  if (!created.ok()) {
+    return absl::Status(created.status().code(),
+                        absl::StrCat("metrics: ", created.status().message()));
   }
+  exposer_ = *std::move(created);
+  metrics_port_ = exposer_->port();
   metrics_endpoint_ = JoinHostPort(options.address, metrics_port_);
   return absl::OkStatus();
 }

@@ -12,7 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "prometheus/exposer.h"
+#include "metrics/metrics_exposer.h"
 #include "server/http/http_server.h"
 #include "server/http_service.h"
 #include "server/inference_service.h"
@@ -108,7 +108,7 @@ class Server {
   std::string http_endpoint_;
   int http_port_ = -1;
   std::unique_ptr<grpc::Server> grpc_server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<metrics::MetricsExposer> exposer_;
   std::string grpc_endpoint_;
   std::string metrics_endpoint_;
   int port_ = 0;
