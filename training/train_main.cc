@@ -50,8 +50,11 @@ ABSL_FLAG(bool, export_best, false, "Also export a bundle at every new best eval
 ABSL_FLAG(int64_t, eval_predictions_rows, 1000,
           "Rows of eval data written with predictions to <model-dir>/eval_predictions.csv.");
 ABSL_FLAG(int, metrics_port, 8003,
-          "Prometheus /metrics port: 0 = any free port (printed), -1 = off.");
-ABSL_FLAG(std::string, metrics_address, "0.0.0.0", "Interface for /metrics.");
+          "Prometheus /metrics port on --metrics-address: 0 = any free port (printed), -1 = off.");
+ABSL_FLAG(std::string, metrics_address, "0.0.0.0",
+          "Interface for /metrics, bound as gRPC binds: 0.0.0.0, :: or [::] = every IPv4 and "
+          "IPv6 address (one dual-stack socket), a specific address (127.0.0.1, ::1, [::1]) = "
+          "that address only.");
 ABSL_FLAG(std::string, pushgateway, "", "host:port of a Pushgateway for the final values.");
 
 namespace {

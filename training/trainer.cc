@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/file_util.h"
+#include "common/listen_socket.h"
 #include "common/status_macros.h"
 #include "model/bundle.h"
 #include "training/analysis.h"
@@ -215,7 +216,8 @@ absl::Status Job::Setup(bool* finished) {
       metrics_, TrainingMetrics::Create({o_.metrics_address, leader() ? o_.metrics_port : -1}));
   metrics_->SetRanks(comm_.size());
   if (metrics_->port() != 0) {
-    absl::FPrintF(o_.out, "metrics listening on %s:%d\n", o_.metrics_address, metrics_->port());
+    absl::FPrintF(o_.out, "metrics listening on %s\n",
+                  common::JoinHostPort(o_.metrics_address, metrics_->port()));
     std::fflush(o_.out);
   }
   ProgressOptions progress;

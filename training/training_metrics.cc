@@ -4,8 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "metrics/metrics_exposer.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/gateway.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -21,6 +22,18 @@ prometheus::Gauge* NewGauge(prometheus::Registry& registry, const std::string& n
 prometheus::Counter* NewCounter(prometheus::Registry& registry, const std::string& name,
                                 const std::string& help) {
   return &prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+}
+
+// /metrics on the options' address and port; errors name the flag.
+absl::StatusOr<std::unique_ptr<metrics::MetricsExposer>> Expose(
+    const TrainingMetricsOptions& options, std::shared_ptr<prometheus::Registry> registry) {
+  absl::StatusOr<std::unique_ptr<metrics::MetricsExposer>> exposer =
+      metrics::MetricsExposer::Create({options.address, options.port, {{"/metrics", {registry}}}});
+  if (!exposer.ok()) {
+    return absl::Status(exposer.status().code(),
+                        absl::StrCat("--metrics-port: ", exposer.status().message()));
+  }
+  return exposer;
 }
 
 }  // namespace
@@ -49,17 +62,12 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
                                     "Malformed training rows skipped (--bad-rows=skip).");
     metrics->checkpoints_ = NewCounter(r, "skewfree_checkpoints_written_total",
                                        "Checkpoints written to the model directory.");
-    if (options.port != -1) {
-      const int port = options.port;
-      metrics->exposer_ =
-          std::make_unique<prometheus::Exposer>(absl::StrCat(options.address, ":", port));
-      metrics->exposer_->RegisterCollectable(metrics->registry_);
-      const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
-      metrics->port_ = ports.empty() ? port : ports.front();
-    }
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", options.address, ":",
-                                               options.port, ": ", e.what()));
+    return absl::InternalError(absl::StrCat("training metrics: ", e.what()));
+  }
+  if (options.port != -1) {
+    SKEWFREE_ASSIGN_OR_RETURN(metrics->exposer_, Expose(options, metrics->registry_));
+    metrics->port_ = metrics->exposer_->port();
   }
   return metrics;
 }

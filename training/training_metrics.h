@@ -12,15 +12,20 @@
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Registry;
 }  // namespace prometheus
 
+namespace skewfree::metrics {
+class MetricsExposer;
+}  // namespace skewfree::metrics
+
 namespace skewfree::training {
 
 struct TrainingMetricsOptions {
-  // Interface to listen on.
+  // Interface to listen on, bound as gRPC binds (metrics::MetricsExposer):
+  // "0.0.0.0", "::" or "[::]" = every IPv4 and IPv6 address (dual-stack),
+  // anything else = that address only.
   std::string address = "0.0.0.0";
   // HTTP port of /metrics: 0 = any free port (see port()), -1 = do not serve;
   // the same meaning as skewfree-server's --metrics-port.
@@ -33,8 +38,8 @@ struct TrainingMetricsOptions {
 // (counters). Thread-safe (prometheus-cpp metrics are atomic).
 class TrainingMetrics {
  public:
-  // Unavailable if the port cannot be bound (prometheus-cpp's exception,
-  // wrapped), InvalidArgument for a port outside [-1, 65535].
+  // Unavailable if the port cannot be bound, InvalidArgument for a port
+  // outside [-1, 65535] or an address that does not resolve.
   static absl::StatusOr<std::unique_ptr<TrainingMetrics>> Create(TrainingMetricsOptions options);
   ~TrainingMetrics();
   TrainingMetrics(const TrainingMetrics&) = delete;
@@ -59,10 +64,10 @@ class TrainingMetrics {
  private:
   TrainingMetrics() = default;
 
-  // Constant after construction. The registry is shared: the Exposer holds
+  // Constant after construction. The registry is shared: the exposer holds
   // it only weakly.
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<metrics::MetricsExposer> exposer_;
   int port_ = 0;
   prometheus::Gauge* loss_ = nullptr;
   prometheus::Gauge* eval_rmse_ = nullptr;

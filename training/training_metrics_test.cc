@@ -58,6 +58,24 @@ TEST(TrainingMetricsTest, BusyPortIsUnavailable) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// As gRPC: a wildcard address is one dual-stack socket (issue 12).
+TEST(TrainingMetricsTest, WildcardAddressServesIpv4AndIpv6) {
+  for (const std::string address : {"0.0.0.0", "::"}) {
+    auto metrics = TrainingMetrics::Create({address, 0});
+    ASSERT_THAT(metrics, IsOk());
+    (*metrics)->SetStep(3);
+    const int port = (*metrics)->port();
+    EXPECT_THAT(skewfree_testing::HttpGet("127.0.0.1", port, "/metrics").value_or(""),
+                HasSubstr("skewfree_training_step 3"))
+        << address;
+    if (!skewfree_testing::HasIpv6Loopback()) continue;
+    EXPECT_THAT(skewfree_testing::HttpGet("::1", port, "/metrics").value_or(""),
+                HasSubstr("skewfree_training_step 3"))
+        << address;
+  }
+  if (!skewfree_testing::HasIpv6Loopback()) GTEST_SKIP() << "no ::1: IPv4 half only";
+}
+
 TEST(TrainingMetricsTest, PushToClosedGatewayIsUnavailable) {
   auto metrics = TrainingMetrics::Create({"127.0.0.1", -1});
   ASSERT_THAT(metrics, IsOk());
