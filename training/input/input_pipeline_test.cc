@@ -171,6 +171,45 @@ TEST_F(InputPipelineTest, HeaderInAnyOrderWithExtraColumns) {
                           Row{1.0f, 0.5f, 0, 0, 10.0f}));
 }
 
+// Odd but valid lines (CRLF, '\r' and empty values in ignored columns, '+',
+// exponents, long lines) give the same rows mid-file as at its end, where the
+// parser has less than a register's width of text left.
+TEST_F(InputPipelineTest, OddValidLinesGiveTheSameRowsMidBlockAndAtTheEnd) {
+  const std::string lines =
+      "3,x,21.5,7,-1.25,2.5\r\n"
+      "6,,19,23,4,-5\n"
+      "0,y,+1e1,0,0.5,1\n"
+      "1,a\rb,2,3,4,5\n"
+      "2,zz\r,1,2,3,4\r\n"
+      "4," +
+      std::string(70, 'n') + ",1.5,2,3,4\n";
+  const std::vector<Row> rows = {Row{2.5f, -1.25f, 7, 3, 21.5f}, Row{-5.0f, 4.0f, 23, 6, 19.0f},
+                                 Row{1.0f, 0.5f, 0, 0, 10.0f},   Row{5.0f, 4.0f, 3, 1, 2.0f},
+                                 Row{4.0f, 3.0f, 2, 2, 1.0f},    Row{4.0f, 3.0f, 2, 4, 1.5f}};
+  std::string text = "weekday,note,humidity,hour,beta2,beta1\n" + lines;
+  std::vector<Row> expected = rows;
+  for (int i = 0; i < 8; ++i) {
+    text += "1,pad,2,3,4,5\n";
+    expected.emplace_back(5.0f, 4.0f, 3, 1, 2.0f);
+  }
+  text += lines;
+  expected.insert(expected.end(), rows.begin(), rows.end());
+  WriteText(dir_.Join("a.csv"), text);
+  EXPECT_EQ(ReadOrDie({.patterns = dir_.Join("a.csv")}), expected);
+
+  // An ignored last column: its '\r's and empty values are no line ending.
+  const std::string tail_lines = "1,2,3,4,5,abc\r\n1,2,3,4,5,\n1,2,3,4,5,a\rb\n1,2,3,4,5,x\r\r\n";
+  WriteText(dir_.Join("b.csv"), "beta1,beta2,hour,humidity,weekday,tail\n" + tail_lines +
+                                    tail_lines + tail_lines + tail_lines);
+  EXPECT_EQ(ReadOrDie({.patterns = dir_.Join("b.csv")}),
+            std::vector<Row>(16, Row{1.0f, 2.0f, 3, 5, 4.0f}));
+  WriteText(dir_.Join("c.csv"), "beta1,beta2,hour,humidity,weekday,tail\n" + tail_lines +
+                                    "1,2,3,4,5,a,b\n" + tail_lines);
+  EXPECT_THAT(FirstError(dir_.Join("c.csv")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       dir_.Join("c.csv") + ":6: expected 6 fields, found 7"));
+}
+
 TEST_F(InputPipelineTest, ByteOrderMarkAndNoFinalNewline) {
   WriteText(dir_.Join("a.csv"),
             "\xEF\xBB\xBF"
@@ -217,6 +256,23 @@ TEST_P(BadRowTest, StopsWithFileLineAndReason) {
   EXPECT_EQ((*pipeline)->bad_rows(), 1);
 }
 
+// The same bad line with good lines after it, not at the end of the text.
+TEST_P(BadRowTest, SameReasonMidBlock) {
+  const std::string path = dir_.Join("a.csv");
+  std::string text =
+      "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\r\n1,2,3,4,5\n" + GetParam().line + "\n";
+  for (int i = 0; i < 10; ++i) text += "1,2,3,4,5\n";
+  WriteText(path, text);
+  EXPECT_THAT(FirstError(path),
+              StatusIs(absl::StatusCode::kInvalidArgument, path + ":4: " + GetParam().reason));
+  auto pipeline = Make({.patterns = path, .bad_rows = BadRowPolicy::kSkip});
+  ASSERT_THAT(pipeline, IsOk());
+  std::vector<Row> rows;
+  ASSERT_THAT(ReadAll(**pipeline, &rows), IsOk());
+  EXPECT_EQ(rows.size(), 12u);
+  EXPECT_EQ((*pipeline)->bad_rows(), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadRowTest,
     ::testing::Values(
@@ -235,7 +291,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadRowCase{"1,2,3,nan,5", "column 'humidity': value nan is not finite"},
         BadRowCase{"1,2,3,x,5", "column 'humidity': value 'x' is not a number"},
         BadRowCase{"1e50,2,3,4,5", "column 'beta1': value '1e50' is out of the FP32 range"},
-        BadRowCase{" 1,2,3,4,5", "column 'beta1': value ' 1' is not a number"}));
+        BadRowCase{" 1,2,3,4,5", "column 'beta1': value ' 1' is not a number"},
+        BadRowCase{"1,2,3,4,5 ", "column 'weekday': value '5 ' is not an integer"},
+        BadRowCase{"1,2,3\r,4,5", "column 'hour': value '3\r' is not an integer"},
+        BadRowCase{"1,2,3,4,5,", "expected 5 fields, found 6"},
+        BadRowCase{",,,,", "column 'beta1': empty value"}));
 
 TEST_F(InputPipelineTest, LineNumbersAcrossBlocksPlainAndGzip) {
   // ~7 MB: several 2 MB blocks, so the bad line is found by a later block.
