@@ -40,7 +40,6 @@ RUN apt-get update \
         libgrpc++1.51 \
         libgrpc29 \
         libprometheus-cpp-core1.0 \
-        libprometheus-cpp-pull1.0 \
         libprometheus-cpp-push1.0 \
         libprotobuf32 \
         libssl3 \
