@@ -70,14 +70,8 @@ stage_asan() {
 stage_tsan() {
   local dir="$root/build-tsan"
   build_in "$dir" -DSKEWFREE_SANITIZE=thread
-  # Not under TSan (yet): the in-process gRPC callback server and client
-  # tests. TSan cannot see gRPC core's hand-over of a call between the thread
-  # that starts an operation and the callback thread (libgrpc.so is not
-  # instrumented) and reports races in gRPC's inline code at random (about
-  # one run in two). The end-to-end tests still run the real binaries, and
-  # TritonHandlerTest runs the extensions' load/unload race without gRPC.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$root/tests/sanitizers/tsan.supp:log_path=$dir/sanitizer-logs/tsan" \
-    sanitized_ctest "$dir" -E "${SKEWFREE_TSAN_EXCLUDE:-^(ServerTest|InferenceServiceTest|LoadGeneratorTest|TritonExtensionsTest)\.}|$sanitizer_exclude"
+    sanitized_ctest "$dir" -E "$sanitizer_exclude"
 }
 
 stage_fuzz() {

@@ -24,13 +24,17 @@ elseif(SKEWFREE_SANITIZE STREQUAL "thread")
   add_compile_options(-fsanitize=thread -U__SANITIZE_THREAD__ -O1 -fno-omit-frame-pointer -g1
                       -Wno-tsan)
   add_link_options(-fsanitize=thread)
-  # TSan cannot see Debian's prebuilt absl::Mutex; every executable gets the
-  # wrappers that tell it about each lock and unlock (absl_tsan_annotations.cc).
-  add_library(skewfree_absl_tsan OBJECT ${CMAKE_CURRENT_LIST_DIR}/absl_tsan_annotations.cc)
+  # TSan cannot see Debian's prebuilt absl::Mutex nor gRPC core's hand-over of
+  # a call's tag between threads; every executable gets the wrappers that tell
+  # it about each lock and unlock (absl_tsan_annotations.cc) and each start
+  # and completion of a gRPC operation (grpc_tsan_annotations.cc).
+  add_library(skewfree_tsan_annotations OBJECT ${CMAKE_CURRENT_LIST_DIR}/absl_tsan_annotations.cc
+                                               ${CMAKE_CURRENT_LIST_DIR}/grpc_tsan_annotations.cc)
   # PIC: it is linked into the MPI module (a shared object) too.
-  set_target_properties(skewfree_absl_tsan PROPERTIES POSITION_INDEPENDENT_CODE ON)
-  target_link_libraries(skewfree_absl_tsan PRIVATE absl::synchronization ${CMAKE_DL_LIBS})
-  link_libraries(skewfree_absl_tsan ${CMAKE_DL_LIBS})
+  set_target_properties(skewfree_tsan_annotations PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  target_link_libraries(skewfree_tsan_annotations PRIVATE absl::synchronization absl::status
+                                                          ${CMAKE_DL_LIBS})
+  link_libraries(skewfree_tsan_annotations ${CMAKE_DL_LIBS})
 elseif(NOT SKEWFREE_SANITIZE STREQUAL "")
   message(FATAL_ERROR "SKEWFREE_SANITIZE must be empty, address or thread, not '${SKEWFREE_SANITIZE}'")
 endif()
