@@ -18,7 +18,9 @@
 namespace skewfree::training::internal {
 namespace {
 
-constexpr size_t kReadPiece = 64 << 10;     // Extension reads past a block.
+// Extension reads past a block, to the end of its last line: small, as
+// the next block reads these bytes again.
+constexpr size_t kReadPiece = 4 << 10;
 constexpr size_t kGzipBlock = 1 << 20;      // Decompressed bytes per read.
 constexpr size_t kMaxLineBytes = 64 << 20;  // A longer "line" is an error.
 
@@ -55,8 +57,12 @@ absl::Status BlockParser::Process(const FileSchema& file, const WorkItem& item,
 }
 
 absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& item) {
-  SKEWFREE_ASSIGN_OR_RETURN(std::unique_ptr<common::RandomAccessFile> input,
-                            common::RandomAccessFile::Open(file.path));
+  // Consecutive blocks are mostly of one file: open it once.
+  if (input_ == nullptr || input_->path() != file.path) {
+    input_.reset();
+    SKEWFREE_ASSIGN_OR_RETURN(input_, common::RandomAccessFile::Open(file.path));
+  }
+  const common::RandomAccessFile& input = *input_;
   // Read from begin - 1: the lines that start in [begin, end) follow a '\n'
   // at begin - 1 or later (begin >= header_bytes >= 1).
   const int64_t start = item.begin - 1;
@@ -64,7 +70,7 @@ absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& i
   if (buffer_.size() < span + kReadPiece + kParsePadding) {
     buffer_.resize(span + kReadPiece + kParsePadding);
   }
-  SKEWFREE_ASSIGN_OR_RETURN(size_t have, input->Read(start, span, buffer_.data()));
+  SKEWFREE_ASSIGN_OR_RETURN(size_t have, input.Read(start, span, buffer_.data()));
   const char* first_newline = static_cast<const char*>(std::memchr(buffer_.data(), '\n', have));
   if (first_newline == nullptr || first_newline + 1 >= buffer_.data() + span) {
     return absl::OkStatus();  // No line starts in this range.
@@ -72,7 +78,7 @@ absl::Status BlockParser::ProcessPlain(const FileSchema& file, const WorkItem& i
   const size_t first = static_cast<size_t>(first_newline + 1 - buffer_.data());
   size_t data_end = have;
   if (have == span && buffer_[have - 1] != '\n') {
-    SKEWFREE_ASSIGN_OR_RETURN(data_end, ReadLastLine(*input, item, start, have));
+    SKEWFREE_ASSIGN_OR_RETURN(data_end, ReadLastLine(input, item, start, have));
   }
   return ParseLines(file, buffer_.data() + first, buffer_.data() + data_end,
                     start + static_cast<int64_t>(first));

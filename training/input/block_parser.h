@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,7 @@ class BlockParser {
   int64_t bytes_ = 0;
   std::string reason_;
   std::vector<char> buffer_;
+  std::unique_ptr<common::RandomAccessFile> input_;  // The last plain file read.
 };
 
 }  // namespace skewfree::training::internal

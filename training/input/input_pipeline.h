@@ -1,6 +1,6 @@
 // Training input: CSV files -> parsed, validated, transformed batches.
 //
-// Files are read in blocks (byte ranges of plain files, 2 MB for the
+// Files are read in blocks (byte ranges of plain files, 512 KB for the
 // pipeline and 4 MB for ScanFiles, split at newlines; a gzip file is one
 // stream decompressed in 1 MB pieces), parsed on `threads` worker threads by a
 // hand-written parser (numeric columns as FP32 with values identical to
@@ -8,9 +8,9 @@
 // transform/ once: ValidateRange checks its rows column by column (ValidateRow
 // names the bad row), then Transformer::TransformRange computes its features
 // when a transformer is given. Memory is bounded by the blocks in flight (2 * threads + 2
-// blocks, more with a large prefetch_batches, each at most 16 parsed chunks of
-// 8192 rows) and the shuffle buffer, never by the size of the data: about
-// 30 MB at the defaults whatever the file sizes.
+// blocks, more with a large prefetch_batches, each at most 8 parsed chunks of
+// 16384 rows) and the shuffle buffer, never by the size of the data: about
+// 10 MB at the defaults whatever the file sizes.
 //
 // CSV dialect: first line is the header; columns are matched by name in any
 // order (surrounding double quotes on names are removed), extra columns are

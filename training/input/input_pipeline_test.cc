@@ -298,7 +298,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadRowCase{",,,,", "column 'beta1': empty value"}));
 
 TEST_F(InputPipelineTest, LineNumbersAcrossBlocksPlainAndGzip) {
-  // ~7 MB: several 2 MB blocks, so the bad line is found by a later block.
+  // ~7 MB: several blocks (512 KB in the pipeline, 4 MB in ScanFiles), so the
+  // bad line is found by a later block.
   std::string text = SimulatedCsv(200000, 3);
   size_t at = 0;
   for (int line = 1; line < 150000; ++line) at = text.find('\n', at) + 1;
