@@ -7,13 +7,11 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
-#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -26,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/listen_socket.h"
 #include "common/status_macros.h"
 
 namespace skewfree::server::http {
@@ -36,7 +35,7 @@ struct HttpServer::Loop {
   HttpServer* server = nullptr;
   event_base* base = nullptr;
   evhttp* http = nullptr;
-  evhttp_bound_socket* bound = nullptr;
+  std::vector<evhttp_bound_socket*> bound;
   std::thread thread;
   // Connections whose answer is being written (counted in writing_).
   absl::flat_hash_set<evhttp_connection*> writing;
@@ -46,13 +45,6 @@ struct HttpServer::Loop {
 };
 
 namespace {
-
-std::string JoinHostPort(const std::string& host, int port) {
-  if (host.find(':') != std::string::npos && host.front() != '[') {
-    return absl::StrCat("[", host, "]:", port);
-  }
-  return absl::StrCat(host, ":", port);
-}
 
 std::string SslError() {
   const unsigned long code = ERR_get_error();
@@ -165,34 +157,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(Options options, 
 }
 
 absl::Status HttpServer::Listen() {
-  const std::string where = JoinHostPort(options_.address, options_.port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string service = absl::StrCat(options_.port);
-  if (const int error = getaddrinfo(options_.address.c_str(), service.c_str(), &hints, &found)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("HTTP address ", where, ": ", gai_strerror(error)));
+  // As gRPC listens (common/listen_socket.h): a wildcard address is one
+  // dual-stack socket, so 127.0.0.1 and ::1 both reach it.
+  absl::StatusOr<common::ListeningSockets> sockets =
+      common::ListenTcp(options_.address, options_.port);
+  if (!sockets.ok()) {
+    return absl::Status(sockets.status().code(),
+                        absl::StrCat("HTTP: ", sockets.status().message()));
   }
-  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  const bool ok =
-      fd >= 0 && bind(fd, found->ai_addr, found->ai_addrlen) == 0 && listen(fd, 1024) == 0;
-  const int error = errno;
-  freeaddrinfo(found);
-  if (!ok) {
-    if (fd >= 0) close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", strerror(error)));
-  }
-  sockaddr_storage bound{};
-  socklen_t length = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  listen_fd_ = fd;
+  port_ = sockets->port();
+  listen_fds_ = sockets->Release();
   return absl::OkStatus();
 }
 
@@ -205,12 +179,19 @@ absl::Status HttpServer::StartLoops() {
     loop->server = this;
     loop->base = event_base_new();
     loop->http = loop->base == nullptr ? nullptr : evhttp_new(loop->base);
-    // Every loop accepts on its own descriptor of the one socket; the
-    // kernel wakes whichever is free.
-    const int fd = loop->http == nullptr ? -1 : dup(listen_fd_);
-    if (fd >= 0) loop->bound = evhttp_accept_socket_with_handle(loop->http, fd);
-    if (loop->bound == nullptr) {
-      if (fd >= 0) close(fd);
+    // Every loop accepts on its own descriptor of each socket; the kernel
+    // wakes whichever is free.
+    bool accepting = loop->http != nullptr;
+    for (size_t s = 0; accepting && s < listen_fds_.size(); ++s) {
+      const int fd = dup(listen_fds_[s]);
+      evhttp_bound_socket* bound =
+          fd < 0 ? nullptr : evhttp_accept_socket_with_handle(loop->http, fd);
+      if (bound == nullptr && fd >= 0) close(fd);
+      if (bound != nullptr) loop->bound.push_back(bound);
+      accepting = bound != nullptr;
+    }
+    if (!accepting) {
+      // evhttp_free closes the sockets it accepts on.
       if (loop->http != nullptr) evhttp_free(loop->http);
       if (loop->base != nullptr) event_base_free(loop->base);
       return absl::InternalError("cannot start an HTTP event loop");
@@ -405,8 +386,9 @@ void HttpServer::Stop(absl::Duration drain_timeout) {
         loop->base, -1, EV_TIMEOUT,
         [](evutil_socket_t, short, void* arg) {
           auto* loop = static_cast<Loop*>(arg);
-          evhttp_del_accept_socket(loop->http, loop->bound);
-          loop->bound = nullptr;
+          for (evhttp_bound_socket* bound : loop->bound)
+            evhttp_del_accept_socket(loop->http, bound);
+          loop->bound.clear();
         },
         loop.get(), nullptr);
   }
@@ -423,8 +405,8 @@ void HttpServer::Stop(absl::Duration drain_timeout) {
   }
   // The loops' descriptors are closed: this was the socket's last one, so
   // new connections are refused from here on.
-  if (listen_fd_ >= 0) close(listen_fd_);
-  listen_fd_ = -1;
+  for (const int fd : listen_fds_) close(fd);
+  listen_fds_.clear();
 }
 
 }  // namespace skewfree::server::http

@@ -134,9 +134,9 @@ class HttpServer {
   ssl_ctx_st* ssl_ = nullptr;
   std::vector<std::unique_ptr<Loop>> loops_;
 
-  // The listening socket (each loop accepts on a dup of it); closed by
-  // Stop, which runs once.
-  int listen_fd_ = -1;
+  // The listening sockets (one, or one per address a name resolves to;
+  // each loop accepts on a dup of each); closed by Stop, which runs once.
+  std::vector<int> listen_fds_;
   // Answers handed to libevent and not yet completely written.
   std::atomic<int> writing_{0};
   // Requests being handled on threads of their own.

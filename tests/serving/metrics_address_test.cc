@@ -1,6 +1,7 @@
 // The metrics port listens as gRPC does (issue 12): with a wildcard address
 // one dual-stack socket, so IPv4 and IPv6 scrapers (an IPv6-only cluster)
 // both reach /metrics and /drift; with a specific address only that one.
+// The HTTP/JSON port listens the same way.
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -20,10 +21,9 @@ class MetricsAddressTest : public ServingTest {
   void SetUp() override { ASSERT_THAT(PublishVersion(model_dir(), 1), IsOk()); }
 
   // The server on `address` (the later flags win over the fixture's).
-  // The HTTP/JSON port is off: it does not take "[::]" (see the README).
   RunningServer Start(const std::string& address, const std::string& log) {
     absl::StatusOr<RunningServer> server =
-        StartServer(repository(), Log(log), {"--address", address, "--http-port", "-1"});
+        StartServer(repository(), Log(log), {"--address", address});
     EXPECT_THAT(server, IsOk());
     return server.ok() ? *std::move(server) : RunningServer();
   }
@@ -52,6 +52,8 @@ TEST_F(MetricsAddressTest, WildcardAddressServesMetricsOverIpv4AndIpv6) {
           << "\n"
           << server_.process->Describe();
       EXPECT_THAT(HttpGet(host, server_.metrics_port, "/drift"), IsOk()) << host;
+      // The HTTP/JSON port listens the same way.
+      EXPECT_THAT(HttpGet(host, server_.http_port, "/v2/health/live"), IsOk()) << host;
     }
     server_ = RunningServer();  // Killed: the next round starts afresh.
   }
@@ -88,12 +90,18 @@ TEST_F(MetricsAddressTest, SpecificAddressServesThatAddressOnly) {
   if (!HasIpv6Loopback()) GTEST_SKIP() << "no ::1 on this machine";
   EXPECT_THAT(HttpGet("::1", server_.metrics_port, "/metrics"),
               StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(HttpGet("127.0.0.1", server_.http_port, "/v2/health/live"), IsOk());
+  EXPECT_THAT(HttpGet("::1", server_.http_port, "/v2/health/live"),
+              StatusIs(absl::StatusCode::kUnavailable));
   server_ = Start("::1", "server6");
   ASSERT_GT(server_.metrics_port, 0);
   EXPECT_THAT(server_.process->Stdout(),
               HasSubstr(absl::StrCat("metrics listening on [::1]:", server_.metrics_port)));
   EXPECT_THAT(HttpGet("::1", server_.metrics_port, "/metrics"), IsOk());
   EXPECT_THAT(HttpGet("127.0.0.1", server_.metrics_port, "/metrics"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(HttpGet("::1", server_.http_port, "/v2/health/live"), IsOk());
+  EXPECT_THAT(HttpGet("127.0.0.1", server_.http_port, "/v2/health/live"),
               StatusIs(absl::StatusCode::kUnavailable));
 }
 
