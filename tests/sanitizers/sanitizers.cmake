@@ -1,7 +1,8 @@
 # Sanitizer and analysis builds, each in its own build directory (see
 # scripts/test.sh):
 #   SKEWFREE_SANITIZE=address  ASan + UBSan, the first report fails the test
-#   SKEWFREE_SANITIZE=thread   TSan, with Debian's Abseil locks made visible
+#   SKEWFREE_SANITIZE=thread   TSan, with Debian's Abseil locks and gRPC's hand-over
+#                              of a call made visible
 #   SKEWFREE_THREAD_SAFETY=ON  clang's -Wthread-safety (errors with -Werror)
 # -O1 (after the build type's -O3): half the compile time, clearer stacks.
 # Included from the root CMakeLists.txt before any target is defined, so the
