@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/file_util.h"
+#include "common/listen_socket.h"
 #include "common/status_macros.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -49,13 +50,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 
 }  // namespace
 
-std::string JoinHostPort(const std::string& host, int port) {
-  if (host.find(':') != std::string::npos && host.front() != '[') {
-    return absl::StrCat("[", host, "]:", port);
-  }
-  return absl::StrCat(host, ":", port);
-}
-
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
   if (options.port < 0 || options.port > 65535 || options.metrics_port < -1 ||
       options.metrics_port > 65535 || options.http_port < -1 || options.http_port > 65535) {
@@ -91,15 +85,16 @@ absl::Status Server::StartGrpc(const Options& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(JoinHostPort(options.address, options.port), credentials, &port_);
+  builder.AddListeningPort(common::JoinHostPort(options.address, options.port), credentials,
+                           &port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", JoinHostPort(options.address, options.port)));
+        absl::StrCat("cannot listen on ", common::JoinHostPort(options.address, options.port)));
   }
-  grpc_endpoint_ = JoinHostPort(options.address, port_);
+  grpc_endpoint_ = common::JoinHostPort(options.address, port_);
   return absl::OkStatus();
 }
 
@@ -121,7 +116,7 @@ absl::Status Server::StartMetrics(const Options& options) {
   }
   exposer_ = *std::move(created);
   metrics_port_ = exposer_->port();
-  metrics_endpoint_ = JoinHostPort(options.address, metrics_port_);
+  metrics_endpoint_ = common::JoinHostPort(options.address, metrics_port_);
   return absl::OkStatus();
 }
 
@@ -146,7 +141,7 @@ absl::Status Server::StartHttp(const Options& options) {
         service->Handle(request, response);
       }));
   http_port_ = http_server_->port();
-  http_endpoint_ = JoinHostPort(options.address, http_port_);
+  http_endpoint_ = common::JoinHostPort(options.address, http_port_);
   return absl::OkStatus();
 }
 

@@ -121,9 +121,6 @@ class Server {
   std::vector<std::string> health_models_ ABSL_GUARDED_BY(mu_);
 };
 
-// "host:port", bracketing IPv6 hosts.
-std::string JoinHostPort(const std::string& host, int port);
-
 }  // namespace skewfree::server
 
 #endif  // SKEWFREE_SERVER_SERVER_H_

@@ -286,11 +286,5 @@ TEST(ServerOptionsTest, BadTlsAndPortOptionsAreRejected) {
   EXPECT_THAT(Server::Create(options), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(JoinHostPortTest, BracketsIpv6) {
-  EXPECT_EQ(JoinHostPort("127.0.0.1", 80), "127.0.0.1:80");
-  EXPECT_EQ(JoinHostPort("::1", 80), "[::1]:80");
-  EXPECT_EQ(JoinHostPort("[::1]", 80), "[::1]:80");
-}
-
 }  // namespace
 }  // namespace skewfree::server
