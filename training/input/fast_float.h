@@ -197,8 +197,25 @@ inline const char* ParseFloatPrefix(const char* p, const char* end, float* value
 inline const char* ParseIntPrefix(const char* p, const char* end, int64_t* value) {
   const bool negative = *p == '-';
   p += negative;
+  if (p >= end) return nullptr;  // p is end + 1 after a '-' at the end.
   uint64_t result = 0;
   const char* start = p;
+#ifdef __SSE2__
+  // Up to 8 digits (hours, weekdays, buckets, most ids): one load and one
+  // SwarDigits, about 25 instructions instead of ReadDigits' 75.
+  const __m128i values =
+      _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values);
+  uint32_t stops = (~static_cast<uint32_t>(_mm_movemask_epi8(is_digit)) & 0xFFFF) | 0x10000;
+  if (end - p < 16) stops |= uint32_t{1} << (end - p);
+  const int count = std::countr_zero(stops);
+  if (count <= 8) {
+    if (count == 0) return nullptr;
+    result = SwarDigits(static_cast<uint64_t>(_mm_cvtsi128_si64(values)) << (8 * (8 - count)));
+    *value = negative ? -static_cast<int64_t>(result) : static_cast<int64_t>(result);
+    return p + count;
+  }
+#endif
   p = ReadDigits(p, end, &result);
   if (p == start || p - start > 18) return nullptr;
   *value = negative ? -static_cast<int64_t>(result) : static_cast<int64_t>(result);

@@ -152,6 +152,37 @@ TEST(ParseIntPrefixTest, Digits) {
   int64_t value = 0;
   EXPECT_EQ(ParseIntPrefix(padded.data(), padded.data() + 3, &value), padded.data() + 1);
   EXPECT_EQ(ParseIntPrefix(padded.data() + 1, padded.data() + 3, &value), nullptr);
+  // A lone '-' or nothing before `end` (digits after it are padding).
+  padded = "-" + std::string(kParsePadding, '5');
+  EXPECT_EQ(ParseIntPrefix(padded.data(), padded.data() + 1, &value), nullptr);
+  EXPECT_EQ(ParseIntPrefix(padded.data() + 1, padded.data() + 1, &value), nullptr);
+}
+
+// Random digit runs of 1-20 digits, cut by `end` or by a separator: the same
+// value and end as std::from_chars wherever ParseIntPrefix accepts (it
+// declines more than 18 digits).
+TEST(ParseIntPrefixTest, RandomRunsMatchFromChars) {
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 200000; ++i) {
+    std::string text = random() % 4 == 0 ? "-" : "";
+    const int digits = 1 + static_cast<int>(random() % 20);
+    for (int d = 0; d < digits; ++d) text += static_cast<char>('0' + random() % 10);
+    const size_t size = text.size();
+    text += random() % 2 == 0 ? "," : "7";  // Beyond `end` either way.
+    text += std::string(kParsePadding, '9');
+    const char* end = text.data() + size - (random() % 3 == 0 ? random() % size : 0);
+    int64_t expected = 0, actual = 0;
+    const std::from_chars_result a = std::from_chars(text.data(), end, expected);
+    const char* stop = ParseIntPrefix(text.data(), end, &actual);
+    if (stop == nullptr) {
+      const int run = static_cast<int>(a.ptr - text.data()) - (text[0] == '-');
+      ASSERT_TRUE(a.ec != std::errc() || run > 18) << text;
+      continue;
+    }
+    ASSERT_EQ(a.ec, std::errc()) << text;
+    ASSERT_EQ(stop, a.ptr) << text;
+    ASSERT_EQ(actual, expected) << text;
+  }
 }
 
 }  // namespace
