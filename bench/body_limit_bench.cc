@@ -9,11 +9,11 @@
 #include <event2/event.h>
 
 #include <cstdio>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/figure_reporter.h"
 #include "benchmark/benchmark.h"
 #include "server/http/body_limit_filter.h"
 
@@ -77,37 +77,20 @@ BENCHMARK(BM_Move)->Arg(1)->Arg(1000);
 BENCHMARK(BM_Filter)->Arg(1)->Arg(1000);
 
 // Prints each filter figure as a ratio of the move of the same request.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.run_type == Run::RT_Iteration) ns_[run.benchmark_name()] = run.GetAdjustedRealTime();
-    }
+void PrintRatios(const skewfree_bench::FigureReporter& figures) {
+  for (const char* rows : {"1", "1000"}) {
+    const double move = 1e9 * figures.Find(absl::StrCat("BM_Move/", rows)).seconds;
+    const double filter = 1e9 * figures.Find(absl::StrCat("BM_Filter/", rows)).seconds;
+    std::printf(
+        "body limit filter, %s-row request: %.0f ns (ceiling, a plain move: %.0f ns): "
+        "%.1fx the ceiling, +%.0f ns per request\n",
+        rows, filter, move, move > 0 ? filter / move : 0.0, filter - move);
   }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    for (const char* rows : {"1", "1000"}) {
-      const double move = ns_[absl::StrCat("BM_Move/", rows)];
-      const double filter = ns_[absl::StrCat("BM_Filter/", rows)];
-      std::printf(
-          "body limit filter, %s-row request: %.0f ns (ceiling, a plain move: %.0f ns): "
-          "%.1fx the ceiling, +%.0f ns per request\n",
-          rows, filter, move, move > 0 ? filter / move : 0.0, filter - move);
-    }
-  }
-
- private:
-  std::map<std::string, double> ns_;
-};
+}
 
 }  // namespace
 }  // namespace skewfree::server::http
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  skewfree::server::http::RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  return 0;
+  return skewfree_bench::RunBenchmarks(argc, argv, skewfree::server::http::PrintRatios);
 }

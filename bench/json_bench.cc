@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/figure_reporter.h"
 #include "benchmark/benchmark.h"
 #include "inference/grpc_service.pb.h"
 #include "server/http/infer_json.h"
@@ -185,47 +186,23 @@ BENCHMARK(BM_ProtobufSerialize)->Arg(1)->Arg(1000);
 BENCHMARK(BM_JsonWrite)->Arg(1)->Arg(1000);
 
 // Prints each codec figure as a % of the protobuf ceiling's rows/s.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      const auto it = run.counters.find("items_per_second");
-      if (it != run.counters.end()) rates_.push_back({run.benchmark_name(), it->second});
+void PrintRatios(const skewfree_bench::FigureReporter& figures) {
+  const std::pair<const char*, const char*> pairs[] = {{"BM_JsonParse/", "BM_ProtobufParse/"},
+                                                       {"BM_JsonBinaryParse/", "BM_ProtobufParse/"},
+                                                       {"BM_JsonWrite/", "BM_ProtobufSerialize/"}};
+  for (const char* rows : {"1", "1000"}) {
+    for (const auto& [ours, ceiling_name] : pairs) {
+      const double rate = figures.Find(std::string(ours) + rows).rate;
+      const double ceiling = figures.Find(std::string(ceiling_name) + rows).rate;
+      std::printf("%s%s: %.3g rows/s = %.1f%% of %s%s (%.3g rows/s)\n", ours, rows, rate,
+                  ceiling > 0 ? 100.0 * rate / ceiling : 0.0, ceiling_name, rows, ceiling);
     }
   }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    const std::pair<const char*, const char*> pairs[] = {
-        {"BM_JsonParse/", "BM_ProtobufParse/"},
-        {"BM_JsonBinaryParse/", "BM_ProtobufParse/"},
-        {"BM_JsonWrite/", "BM_ProtobufSerialize/"}};
-    for (const char* rows : {"1", "1000"}) {
-      for (const auto& [ours, ceiling_name] : pairs) {
-        const double rate = Rate(std::string(ours) + rows);
-        const double ceiling = Rate(std::string(ceiling_name) + rows);
-        std::printf("%s%s: %.3g rows/s = %.1f%% of %s%s (%.3g rows/s)\n", ours, rows, rate,
-                    ceiling > 0 ? 100.0 * rate / ceiling : 0.0, ceiling_name, rows, ceiling);
-      }
-    }
-  }
-
- private:
-  double Rate(const std::string& name) const {
-    for (const auto& [run, rate] : rates_)
-      if (run == name) return rate;
-    return 0;
-  }
-  std::vector<std::pair<std::string, double>> rates_;
-};
+}
 
 }  // namespace
 }  // namespace skewfree::server::http
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  skewfree::server::http::RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  return 0;
+  return skewfree_bench::RunBenchmarks(argc, argv, skewfree::server::http::PrintRatios);
 }

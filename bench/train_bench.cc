@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/figure_reporter.h"
 #include "benchmark/benchmark.h"
 #include "training/adam.h"
 #include "training/analysis.h"
@@ -324,68 +325,38 @@ BENCHMARK(BM_PipelineBatchesCeiling)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_AdamSteps)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_AdamStepComputeOnly)->MinTime(1.0);
 
-// Prints each figure beside its ceiling.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      Result& r = results_[run.benchmark_name()];
-      r.seconds = run.GetAdjustedRealTime() / 1e3;  // Unit-adjusted: ms or ns.
-      if (run.time_unit == benchmark::kNanosecond) r.seconds = run.GetAdjustedRealTime() / 1e9;
-      const auto rate = run.counters.find("items_per_second");
-      if (rate != run.counters.end()) r.rate = rate->second;
-      const auto rss = run.counters.find("peak_rss_MB");
-      if (rss != run.counters.end()) r.rss = rss->second;
-      const auto cpu = run.counters.find("cpu_s");
-      r.cpu = cpu != run.counters.end() ? static_cast<double>(cpu->second)
-                                        : run.GetAdjustedCPUTime() /
-                                              (run.time_unit == benchmark::kNanosecond ? 1e9 : 1e3);
-    }
-  }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    const Result read = Find("BM_RawReadCeiling");
-    const Result passes = Find("BM_ExactPassesInProcess");
-    const Result binary = Find("BM_ExactTrainBinary");
-    const Result scan = Find("BM_ScanFilesAlone/1");
-    std::printf(
-        "\nexact, 10M rows: analyze+stats+solve %.2f s wall (%.2f s CPU) in process; "
-        "whole binary %.2f s wall (%.2f s CPU), peak RSS %.0f MB (targets 2 s, 256 MB); "
-        "the scan alone %.2f s wall (%.2f s CPU); raw read ceiling %.2f s "
-        "(exact passes take %.1fx the raw read)\n",
-        passes.seconds, passes.cpu, binary.seconds, binary.cpu, binary.rss, scan.seconds, scan.cpu,
-        read.seconds, read.seconds > 0 ? passes.seconds / read.seconds : 0.0);
-    const Result pipeline = Find("BM_PipelineBatchesCeiling");
-    const Result adam = Find("BM_AdamSteps");
-    const Result compute = Find("BM_AdamStepComputeOnly");
-    std::printf(
-        "adam, batch 1000: %.0f steps/s = %.1f%% of the pipeline alone (%.0f "
-        "batches/s); gradient+update alone %.0f steps/s\n",
-        adam.rate, pipeline.rate > 0 ? 100.0 * adam.rate / pipeline.rate : 0.0, pipeline.rate,
-        compute.rate);
-  }
+// A benchmark's CPU seconds: its own "cpu_s" counter (a child process's)
+// when it has one, else the benchmark's.
+double CpuSeconds(const skewfree_bench::Figures& figures) {
+  return figures.counters.count("cpu_s") ? figures.Counter("cpu_s") : figures.cpu_seconds;
+}
 
- private:
-  struct Result {
-    double seconds = 0, rate = 0, rss = 0, cpu = 0;
-  };
-  Result Find(const std::string& prefix) const {
-    for (const auto& [name, result] : results_) {
-      if (name.rfind(prefix, 0) == 0) return result;
-    }
-    return Result();
-  }
-  std::map<std::string, Result> results_;
-};
+// Prints each figure beside its ceiling.
+void PrintRatios(const skewfree_bench::FigureReporter& figures) {
+  const skewfree_bench::Figures read = figures.Find("BM_RawReadCeiling");
+  const skewfree_bench::Figures passes = figures.Find("BM_ExactPassesInProcess");
+  const skewfree_bench::Figures binary = figures.Find("BM_ExactTrainBinary");
+  const skewfree_bench::Figures scan = figures.Find("BM_ScanFilesAlone/1");
+  std::printf(
+      "\nexact, 10M rows: analyze+stats+solve %.2f s wall (%.2f s CPU) in process; "
+      "whole binary %.2f s wall (%.2f s CPU), peak RSS %.0f MB (targets 2 s, 256 MB); "
+      "the scan alone %.2f s wall (%.2f s CPU); raw read ceiling %.2f s "
+      "(exact passes take %.1fx the raw read)\n",
+      passes.seconds, CpuSeconds(passes), binary.seconds, CpuSeconds(binary),
+      binary.Counter("peak_rss_MB"), scan.seconds, CpuSeconds(scan), read.seconds,
+      read.seconds > 0 ? passes.seconds / read.seconds : 0.0);
+  const double pipeline = figures.Find("BM_PipelineBatchesCeiling").rate;
+  const double adam = figures.Find("BM_AdamSteps").rate;
+  const double compute = figures.Find("BM_AdamStepComputeOnly").rate;
+  std::printf(
+      "adam, batch 1000: %.0f steps/s = %.1f%% of the pipeline alone (%.0f "
+      "batches/s); gradient+update alone %.0f steps/s\n",
+      adam, pipeline > 0 ? 100.0 * adam / pipeline : 0.0, pipeline, compute);
+}
 
 }  // namespace
 }  // namespace skewfree::training
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  skewfree::training::RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  return 0;
+  return skewfree_bench::RunBenchmarks(argc, argv, skewfree::training::PrintRatios);
 }

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "bench/figure_reporter.h"
 #include "benchmark/benchmark.h"
 #include "tests/humidity_rows.h"
 #include "transform/transformer.h"
@@ -98,43 +99,20 @@ BENCHMARK(BM_TransformCompact)->Arg(1)->Arg(1024);
 BENCHMARK(BM_TransformDense)->Arg(1)->Arg(1024);
 
 // Prints each transform's rows/s as a fraction of the raw-read ceiling.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      const auto it = run.counters.find("items_per_second");
-      if (it != run.counters.end()) rates_.push_back({run.benchmark_name(), it->second});
+void PrintRatios(const skewfree_bench::FigureReporter& figures) {
+  for (const char* size : {"1", "1024"}) {
+    const double ceiling = figures.Find(std::string("BM_ReadRawRows/") + size).rate;
+    for (const char* kind : {"BM_TransformCompact/", "BM_TransformDense/"}) {
+      const double rate = figures.Find(std::string(kind) + size).rate;
+      std::printf("%s%s: %.3g rows/s = %.1f%% of raw read (%.3g rows/s)\n", kind, size, rate,
+                  ceiling > 0 ? 100.0 * rate / ceiling : 0.0, ceiling);
     }
   }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    for (const char* size : {"1", "1024"}) {
-      const double ceiling = Rate(std::string("BM_ReadRawRows/") + size);
-      for (const char* kind : {"BM_TransformCompact/", "BM_TransformDense/"}) {
-        const double rate = Rate(std::string(kind) + size);
-        std::printf("%s%s: %.3g rows/s = %.1f%% of raw read (%.3g rows/s)\n", kind, size, rate,
-                    ceiling > 0 ? 100.0 * rate / ceiling : 0.0, ceiling);
-      }
-    }
-  }
-
- private:
-  double Rate(const std::string& name) const {
-    for (const auto& [run, rate] : rates_)
-      if (run == name) return rate;
-    return 0;
-  }
-  std::vector<std::pair<std::string, double>> rates_;
-};
+}
 
 }  // namespace
 }  // namespace skewfree::transform
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  skewfree::transform::RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  return 0;
+  return skewfree_bench::RunBenchmarks(argc, argv, skewfree::transform::PrintRatios);
 }
