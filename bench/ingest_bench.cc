@@ -8,6 +8,49 @@
 // Then float parsing alone on the file's FP32 fields: the hand-written
 // ParseFloatPrefix (as the parser runs it: std::from_chars where it declines)
 // beside fast_float::from_chars and std::from_chars, in ns per field.
+//
+// Issue 8, "Faster ingestion" (2 shared cores; figures as ranges over runs).
+// Where the time went (perf record -g --call-graph dwarf on --only pipeline,
+// the pipeline's two worker threads; the consumer thread was under 4% of the
+// samples): BlockParser::ParseRowFast 70-74% (per row 3 FP32 fields at
+// 10.1-10.6 ns each and 2 int64 fields), pread's copy into the block buffer
+// 6-8%, kernel entry/exit and page faults (pvm_irq_enable) 5-11%,
+// TransformValidatedRange 4-5%, ValidateRange 3%, PrepareBatch's memset and
+// first-touch page faults of new chunks 3%, futex hand-overs 2-3%,
+// ParseLines 2-3%. callgrind (--rows 300000, deterministic): a pipeline
+// worker ran 817 instructions a row, 695 of them in ParseRowFast (a float
+// field about 118, an int field about 75), ValidateRange 51,
+// TransformValidatedRange 32.
+// What moved it:
+// - fast_float.h: a short decimal's digits in one SwarDigits (the '.'
+//   dropped by a byte shift): 10.1-10.6 -> 8.5-8.7 ns per FP32 field
+//   (fast_float::from_chars 16.3-16.7, std::from_chars 18.9-19.5).
+// - fast_float.h: int64 fields of up to 8 digits from one 16-byte load.
+// - input_pipeline.cc: 512 KB blocks of mostly one 16384-row chunk (was
+//   2 MB of 8192-row chunks), the file kept open across blocks, 4 KB (was
+//   64 KB) read past a block: in the pipeline phase page faults
+//   4,300-4,800 -> 1,300-1,400, context switches 2,300-2,500 -> 1,300, peak
+//   RSS 25-33 -> 19 MB.
+// Together, in instructions a row (callgrind; a float field now about 100,
+// an int field about 50): pipeline worker 817 -> 699 (-14%), ScanFiles ->
+// features 817 -> 713 (-13%), analyze pass 933 -> 828 (-11%).
+// Wall clock, ratio to the ceiling of the same run. Before, quiet machine:
+// ceiling 2.67-3.55 GB/s, pipeline 1.04-1.07 GB/s = 30.0-38.9%, shuffled
+// 0.88-0.90 GB/s = 25.3-32.9%, ScanFiles -> features 0.80-1.23 GB/s =
+// 22.4-46.0%. After, the cores were shared with other jobs; the two
+// steadiest old-then-new pairs (ceiling 2.06-2.51 GB/s): pipeline 872-882
+// -> 1052-1067 MB/s (35.3-42.9% -> 42.4-43.1%; 12.7-12.8 -> 15.1-15.5 M
+// rows per CPU second), shuffled 689-702 -> 778-816 MB/s (27.9-34.1% ->
+// 31.9-32.5%), ScanFiles -> features 1044-1048 -> 1153-1165 MB/s
+// (42.3-51.0% -> 46.3-47.3%). Against a quiet 3.55 GB/s ceiling the +20%
+// is about 1.26 GB/s = 36%: 40% (1.42 GB/s: 49 ns of CPU a row on the 2
+// cores) needs about 12% fewer instructions again, about 85 of the 699 a
+// row, 591 of which are ParseRowFast's field parsing.
+// Tried and dropped: finding a line's ',' and '\n' with SSE2 first so its
+// fields parse independently: 8% fewer rows per CPU second (the parse is
+// bound by instruction throughput, not by one field waiting for the
+// previous one's end); forcing ParseRowFast inline into ParseLines: 5
+// instructions a row.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
