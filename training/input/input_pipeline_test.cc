@@ -239,29 +239,19 @@ struct BadRowCase {
 
 void PrintTo(const BadRowCase& c, std::ostream* os) { *os << "'" << c.line << "'"; }
 
-class BadRowTest : public InputPipelineTest, public ::testing::WithParamInterface<BadRowCase> {};
+class BadRowTest : public InputPipelineTest, public ::testing::WithParamInterface<BadRowCase> {
+ protected:
+  void ExpectLine4Refused(int good_after);
+};
 
-TEST_P(BadRowTest, StopsWithFileLineAndReason) {
-  const std::string path = dir_.Join("a.csv");
-  WriteText(path, "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\r\n1,2,3,4,5\n" + GetParam().line +
-                      "\n1,2,3,4,5\n");
-  EXPECT_THAT(FirstError(path),
-              StatusIs(absl::StatusCode::kInvalidArgument, path + ":4: " + GetParam().reason));
-  // kSkip: the other three rows arrive and the bad one is counted.
-  auto pipeline = Make({.patterns = path, .bad_rows = BadRowPolicy::kSkip});
-  ASSERT_THAT(pipeline, IsOk());
-  std::vector<Row> rows;
-  ASSERT_THAT(ReadAll(**pipeline, &rows), IsOk());
-  EXPECT_EQ(rows.size(), 3u);
-  EXPECT_EQ((*pipeline)->bad_rows(), 1);
-}
-
-// The same bad line with good lines after it, not at the end of the text.
-TEST_P(BadRowTest, SameReasonMidBlock) {
+// Writes the header, two good lines, the case's bad line (line 4) and
+// `good_after` good lines; kFail must stop at line 4 with the case's reason,
+// kSkip must deliver every good row and count the bad one.
+void BadRowTest::ExpectLine4Refused(int good_after) {
   const std::string path = dir_.Join("a.csv");
   std::string text =
       "beta1,beta2,hour,humidity,weekday\n1,2,3,4,5\r\n1,2,3,4,5\n" + GetParam().line + "\n";
-  for (int i = 0; i < 10; ++i) text += "1,2,3,4,5\n";
+  for (int i = 0; i < good_after; ++i) text += "1,2,3,4,5\n";
   WriteText(path, text);
   EXPECT_THAT(FirstError(path),
               StatusIs(absl::StatusCode::kInvalidArgument, path + ":4: " + GetParam().reason));
@@ -269,9 +259,14 @@ TEST_P(BadRowTest, SameReasonMidBlock) {
   ASSERT_THAT(pipeline, IsOk());
   std::vector<Row> rows;
   ASSERT_THAT(ReadAll(**pipeline, &rows), IsOk());
-  EXPECT_EQ(rows.size(), 12u);
+  EXPECT_EQ(rows.size(), 2u + good_after);
   EXPECT_EQ((*pipeline)->bad_rows(), 1);
 }
+
+TEST_P(BadRowTest, StopsWithFileLineAndReason) { ExpectLine4Refused(1); }
+
+// The same bad line with good lines after it, not at the end of the text.
+TEST_P(BadRowTest, SameReasonMidBlock) { ExpectLine4Refused(10); }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadRowTest,
