@@ -64,6 +64,26 @@ absl::Status CheckColumn(const v1::ColumnSpec& column, int index) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": neither numeric nor categorical"));
 }
 
+// The FP32 values x with min <= x <= max in double, and finite.
+FeatureLayout::FloatRange FiniteFloatsWithin(double min, double max) {
+  constexpr float kMax = std::numeric_limits<float>::max();
+  constexpr float kInfinity = std::numeric_limits<float>::infinity();
+  FeatureLayout::FloatRange range{-kMax, kMax};
+  if (min > kMax) {
+    range.min = kInfinity;  // No finite value.
+  } else if (min > -kMax) {
+    range.min = static_cast<float>(min);
+    if (static_cast<double>(range.min) < min) range.min = std::nextafter(range.min, kInfinity);
+  }
+  if (max < -kMax) {
+    range.max = -kInfinity;
+  } else if (max < kMax) {
+    range.max = static_cast<float>(max);
+    if (static_cast<double>(range.max) > max) range.max = std::nextafter(range.max, -kInfinity);
+  }
+  return range;
+}
+
 }  // namespace
 
 absl::StatusOr<FeatureLayout> FeatureLayout::Create(const v1::FeatureSpec& spec) {
@@ -77,9 +97,15 @@ absl::StatusOr<FeatureLayout> FeatureLayout::Create(const v1::FeatureSpec& spec)
       return absl::InvalidArgumentError(
           absl::StrCat("column name '", column.name(), "' appears twice"));
     }
+    FloatRange accepted{0, 0};
     if (column.has_numeric()) {
       layout.dense_.push_back({i, column.numeric().normalizer()});
+      const bool has_domain = column.numeric().has_domain();
+      accepted = FiniteFloatsWithin(
+          has_domain ? column.numeric().domain().min() : -std::numeric_limits<double>::infinity(),
+          has_domain ? column.numeric().domain().max() : std::numeric_limits<double>::infinity());
     }
+    layout.accepted_ranges_.push_back(accepted);
   }
   if (spec.label().empty()) {
     return absl::InvalidArgumentError("spec has no label column");

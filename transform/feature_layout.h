@@ -36,6 +36,15 @@ class FeatureLayout {
     int64_t size;
     int64_t offset;
   };
+  // The FP32 values a numeric column accepts, both ends included: finite,
+  // and inside its domain when it has one, the domain's ends rounded inward
+  // to FP32 so that min <= x <= max for an FP32 x is exactly the test
+  // "finite and in the domain" done in double. Lets a batch's validation
+  // compare FP32 values as they are, several at a time.
+  struct FloatRange {
+    float min;
+    float max;
+  };
 
   // Validates the spec: unique non-empty names, a normalizer on every numeric
   // column, positive bucket counts, crosses over categorical columns only,
@@ -48,6 +57,8 @@ class FeatureLayout {
   const std::vector<DenseFeature>& dense() const { return dense_; }
   const std::vector<OneHotBlock>& blocks() const { return blocks_; }
   bool is_numeric(int column) const { return spec_.columns(column).has_numeric(); }
+  // For numeric columns only.
+  FloatRange accepted_range(int column) const { return accepted_ranges_[column]; }
   const std::string& column_name(int column) const { return spec_.columns(column).name(); }
   const std::string& label() const { return spec_.label(); }
   // Index of the named input column in spec order, or nullopt.
@@ -61,6 +72,7 @@ class FeatureLayout {
   v1::FeatureSpec spec_;
   std::vector<DenseFeature> dense_;
   std::vector<OneHotBlock> blocks_;
+  std::vector<FloatRange> accepted_ranges_;  // Per column; unused for categorical ones.
   int64_t num_features_ = 0;
 };
 

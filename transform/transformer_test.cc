@@ -150,6 +150,89 @@ TEST(TransformerTest, RangeOfALargeBatchEqualsRowByRow) {
   }
 }
 
+// ValidateRange compares a batch's FP32 values with the domain rounded
+// inward to FP32 (FeatureLayout::accepted_range), several at a time, and
+// INT64 values by sign bits; ValidateRow compares one value in double. At
+// every edge they agree: values next to domain ends that are not FP32
+// values, ends beyond the FP32 range, NaN, infinities, and buckets.
+TEST(TransformerTest, BatchValidationAgreesWithEachRowAtTheEdges) {
+  const FeatureLayout layout = FeatureLayout::Create(ParseFeatureSpec(R"pb(
+                                                       columns {
+                                                         name: "a"
+                                                         numeric {
+                                                           normalizer: NORMALIZER_NONE
+                                                           domain { min: 0.7 max: 1.1 }
+                                                         }
+                                                       }
+                                                       columns {
+                                                         name: "b"
+                                                         numeric {
+                                                           normalizer: NORMALIZER_NONE
+                                                           domain { min: -1e300 max: 1e300 }
+                                                         }
+                                                       }
+                                                       columns {
+                                                         name: "c"
+                                                         numeric { normalizer: NORMALIZER_NONE }
+                                                       }
+                                                       columns {
+                                                         name: "k"
+                                                         categorical { num_buckets: 5 }
+                                                       }
+                                                       label: "y"
+                                                     )pb")
+                                                         .value())
+                                   .value();
+  constexpr float kMax = std::numeric_limits<float>::max();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  std::vector<float> floats = {0.0f, -0.0f, kNaN, kInf, -kInf, kMax, -kMax, 1e-45f, 0.9f};
+  for (float edge : {0.7f, 1.1f}) {
+    for (float x = std::nextafter(std::nextafter(edge, -kInf), -kInf), i = 0; i < 5;
+         ++i, x = std::nextafter(x, kInf)) {
+      floats.push_back(x);
+    }
+  }
+  const std::vector<int64_t> ints = {
+      -1, 0, 4, 5, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  // Rows of valid values with one column's value replaced at row 7 of 16
+  // (whole vectors and a tail), as FP32 and, for numeric columns, as FP64.
+  const auto check = [&layout](int column, float value, int64_t bucket, bool as_double) {
+    std::vector<float> f[3] = {std::vector<float>(16, 0.9f), std::vector<float>(16, 0.9f),
+                               std::vector<float>(16, 0.9f)};
+    std::vector<double> d(16, 0.9f);
+    std::vector<int64_t> k(16, 2);
+    if (column < 3) f[column][7] = value;
+    d[7] = value;
+    if (column == 3) k[7] = bucket;
+    RawBatchView view;
+    view.num_rows = 16;
+    for (int c = 0; c < 3; ++c) {
+      view.columns.push_back(as_double && c == column ? ColumnView(absl::MakeConstSpan(d))
+                                                      : ColumnView(absl::MakeConstSpan(f[c])));
+    }
+    view.columns.push_back(ColumnView(absl::MakeConstSpan(k)));
+    const bool row_valid = ValidateRow(layout, view, 7).ok();
+    EXPECT_EQ(ValidateRange(layout, view, 0, 16).ok(), row_valid);
+    EXPECT_EQ(ValidateRange(layout, view, 7, 8).ok(), row_valid);
+    return row_valid;
+  };
+  int valid = 0;
+  for (int column = 0; column < 3; ++column) {
+    for (float value : floats) {
+      for (bool as_double : {false, true}) {
+        SCOPED_TRACE(testing::Message() << "column " << column << " value " << value);
+        valid += check(column, value, 2, as_double);
+      }
+    }
+  }
+  for (int64_t bucket : ints) valid += check(3, 0.9f, bucket, false);
+  // Each twice (FP32, FP64). a: 0.9, and 2 of the 5 values around each end
+  // (0.7f is below 0.7 in double, 1.1f above 1.1: rounding the ends to the
+  // nearest FP32 would let them in); b and c: the 16 finite values; k:
+  // buckets 0 and 4.
+  EXPECT_EQ(valid, 2 * (1 + 2 + 2) + 2 * 16 + 2 * 16 + 2);
+}
+
 TEST(TransformerTest, MissingOrMistypedColumnsAreNamed) {
   const Transformer transformer = MakeHumidityTransformer();
   RawColumns rows = ToColumns({{0, 0, 0, 0}});
