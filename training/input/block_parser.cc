@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "common/random_access_file.h"
 #include "common/status_macros.h"
@@ -150,7 +151,18 @@ absl::Status BlockParser::ProcessGzip(const FileSchema& file) {
 absl::Status BlockParser::ParseLines(const FileSchema& file, const char* begin, const char* end,
                                      int64_t offset) {
   bytes_ += end - begin;
+  const ptrdiff_t margin = static_cast<ptrdiff_t>(kWindowFieldBytes) * (file.num_fields + 1);
+  const char* window_end = end - begin > margin ? end - margin : begin;
   for (const char* p = begin; p < end;) {
+    if (p < window_end) {
+      p = ParseRowsWindowed(file, p, window_end, begin, offset);
+      if (row_ == capacity_) {
+        SKEWFREE_RETURN_IF_ERROR(MakeRoom());
+        continue;
+      }
+      // The line at p is past the window's end or one it declined (a long
+      // number that may still be fine, a blank or bad line): with bounds.
+    }
     const char* next = nullptr;
     bool ok;
     line_offset_ = offset + (p - begin);
@@ -178,16 +190,70 @@ absl::Status BlockParser::ParseLines(const FileSchema& file, const char* begin, 
         SKEWFREE_ASSIGN_OR_RETURN(int64_t line, LineNumberAt(file, line_offset_));
         return absl::InvalidArgumentError(absl::StrCat(file.path, ":", line, ": ", reason_));
       }
-    } else if (row_ == capacity_) {
-      SKEWFREE_RETURN_IF_ERROR(CheckPendingRows());
-      if (row_ == capacity_) {  // Skipped rows leave room to fill first.
-        SKEWFREE_RETURN_IF_ERROR(EmitBatch(false));
-        SKEWFREE_RETURN_IF_ERROR(StartBatch());
-      }
+    } else {
+      SKEWFREE_RETURN_IF_ERROR(MakeRoom());
     }
     p = next;
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// One field of ParseRowsWindowed at `q`, ending at the first kSeparator: its
+// value goes to floats[row] or ints[row] (both null: an ignored field).
+// Returns the next field's start, or null to decline the line.
+template <char kSeparator>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline const char* ParseFieldWindowed(float* floats, int64_t* ints,
+                                                                   size_t row, const char* q) {
+  // Where the field ends, found from its separator alone: the next field's
+  // start then waits for one load and compare, not for the whole number to
+  // be read (that chain from field to field bounds the parse).
+  const char* const field_end = q + FindByte16(q, kSeparator);
+  const char* value_end;
+  if (floats != nullptr) {
+    value_end = ParseFloatWindow(q, floats + row);
+  } else if (ints != nullptr) {
+    value_end = ParseIntWindow(q, ints + row);
+  } else {
+    value_end = q + std::min({FindByte16(q, ','), FindByte16(q, '\n'), FindByte16(q, '\r')});
+  }
+  // The value must fill the field ("\r\n" ends the last one too), and the
+  // separator must be among the 16 bytes.
+  if (value_end != field_end && !(kSeparator == '\n' && value_end != nullptr &&
+                                  value_end + 1 == field_end && *value_end == '\r')) {
+    return nullptr;
+  }
+  return field_end == q + 16 ? nullptr : field_end + 1;
+}
+
+}  // namespace
+
+const char* BlockParser::ParseRowsWindowed(const FileSchema& file, const char* p,
+                                           const char* window_end, const char* begin,
+                                           int64_t offset) {
+  // Locals, not members: the stores below could alias members of integer
+  // type, which would make the compiler reload them after each field.
+  const int last = file.num_fields - 1;
+  const FieldSlot* const slots = slots_.data();
+  int64_t* const row_offsets = row_offsets_.data();
+  const int64_t begin_offset = offset;
+  const size_t capacity = capacity_;
+  size_t row = row_;
+  while (p < window_end && row < capacity) {
+    const char* q = p;
+    for (int f = 0; f < last && q != nullptr; ++f) {
+      q = ParseFieldWindowed<','>(slots[f].floats, slots[f].ints, row, q);
+    }
+    if (q == nullptr) break;
+    q = ParseFieldWindowed<'\n'>(slots[last].floats, slots[last].ints, row, q);
+    if (q == nullptr) break;
+    row_offsets[row] = begin_offset + (p - begin);
+    ++row;
+    p = q;
+  }
+  row_ = row;
+  return p;
 }
 
 bool BlockParser::ParseRowFast(const FileSchema& file, const char* begin, const char* end,
@@ -337,6 +403,14 @@ absl::Status BlockParser::CheckPendingRows() {
   return absl::OkStatus();
 }
 
+absl::Status BlockParser::MakeRoom() {
+  if (row_ < capacity_) return absl::OkStatus();
+  SKEWFREE_RETURN_IF_ERROR(CheckPendingRows());
+  if (row_ < capacity_) return absl::OkStatus();  // Skipped rows leave room to fill first.
+  SKEWFREE_RETURN_IF_ERROR(EmitBatch(false));
+  return StartBatch();
+}
+
 absl::Status BlockParser::StartBatch() {
   batch_ = (*acquire_)();
   if (batch_ == nullptr) return absl::CancelledError("input pipeline stopped");
@@ -353,6 +427,16 @@ absl::Status BlockParser::StartBatch() {
       ints_[c] = column.ints.data();
       floats_[c] = nullptr;
       view_.columns.emplace_back(column.ints.data(), transform::ValueType::kInt64);
+    }
+  }
+  slots_.assign(file_->num_fields, FieldSlot{});
+  for (int f = 0; f < file_->num_fields; ++f) {
+    const int target = file_->targets[f];
+    if (target == kLabel) {
+      slots_[f].floats = batch_->rows.labels.data();
+    } else if (target != kIgnore) {
+      slots_[f].floats = floats_[target];
+      slots_[f].ints = ints_[target];
     }
   }
   row_ = 0;

@@ -54,6 +54,13 @@ class BlockParser {
   // the (decompressed) file, for error line numbers.
   absl::Status ParseLines(const FileSchema& file, const char* begin, const char* end,
                           int64_t offset);
+  // Parses consecutive lines from `p` into rows row_, row_ + 1, ... while each starts
+  // before `window_end` (kWindowFieldBytes per field and one more before the
+  // data's end: no field needs a bound check), every field is plain and
+  // short, and the batch has room. Returns the first line not parsed; the
+  // caller takes it with bounds. `begin` is at file offset `offset`.
+  const char* ParseRowsWindowed(const FileSchema& file, const char* p, const char* window_end,
+                                const char* begin, int64_t offset);
   // Parses the line at `begin` (running to its '\n', "\r\n" or `end`) into
   // row `row_` when every field is plain (no '+', exponents, quotes or
   // errors) and sets *next past its line ending. False sends the line to
@@ -70,6 +77,9 @@ class BlockParser {
   // (kSkip: the rows after it move up) or ends the item (kFail: the rows
   // before it stay, "path:line: reason" is returned).
   absl::Status CheckPendingRows();
+  // When the batch is full: validates it and, with no bad row dropped,
+  // emits it and starts the next.
+  absl::Status MakeRoom();
   absl::Status StartBatch();
   absl::Status EmitBatch(bool last);
 
@@ -87,6 +97,14 @@ class BlockParser {
   transform::RawBatchView view_;  // Over batch_'s buffers.
   std::vector<float*> floats_;    // Per spec column: batch_ buffers, or null.
   std::vector<int64_t*> ints_;
+  // Per field of file_: where ParseRowsWindowed puts its value (the label's
+  // or a numeric column's FP32 buffer, or a categorical column's INT64
+  // one); both null for an ignored field.
+  struct FieldSlot {
+    float* floats = nullptr;
+    int64_t* ints = nullptr;
+  };
+  std::vector<FieldSlot> slots_;
   const FileSchema* file_ = nullptr;  // The file being parsed.
   int64_t line_offset_ = 0;           // Where the line being parsed starts.
   std::vector<int64_t> row_offsets_;  // Per row of the batch: its line's offset.

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "absl/base/casts.h"
 #include "gtest/gtest.h"
 
 namespace skewfree::training::internal {
@@ -153,7 +154,8 @@ TEST(ParseIntPrefixTest, Digits) {
   EXPECT_EQ(ParseIntPrefix(padded.data(), padded.data() + 3, &value), padded.data() + 1);
   EXPECT_EQ(ParseIntPrefix(padded.data() + 1, padded.data() + 3, &value), nullptr);
   // A lone '-' or nothing before `end` (digits after it are padding).
-  padded = "-" + std::string(kParsePadding, '5');
+  padded = std::string(kParsePadding + 1, '5');
+  padded[0] = '-';
   EXPECT_EQ(ParseIntPrefix(padded.data(), padded.data() + 1, &value), nullptr);
   EXPECT_EQ(ParseIntPrefix(padded.data() + 1, padded.data() + 1, &value), nullptr);
 }
@@ -183,6 +185,64 @@ TEST(ParseIntPrefixTest, RandomRunsMatchFromChars) {
     ASSERT_EQ(stop, a.ptr) << text;
     ASSERT_EQ(actual, expected) << text;
   }
+}
+
+// The window parsers take what the Prefix parsers take, with no `end`, when
+// the number and the character after it lie in the 17 bytes at p (a number
+// of at most 15 characters after its sign); otherwise they decline.
+TEST(WindowParsersTest, AgreeWithThePrefixParsersInsideTheWindow) {
+  std::mt19937_64 random(5);
+  int floats_taken = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    if (random() % 3 == 0) text.push_back('-');
+    const int digits = static_cast<int>(random() % 20);
+    const int dot = static_cast<int>(random() % (digits + 2)) - 1;  // -1: none.
+    for (int d = 0; d < digits; ++d) {
+      if (d == dot) text += '.';
+      text += static_cast<char>('0' + random() % 10);
+    }
+    const size_t size = text.size();
+    text.push_back(",\n7x."[random() % 4]);
+    text.append(kParsePadding + 8, '9');
+    const char* p = text.data();
+    const char* end = p + text.size() - kParsePadding;
+    const size_t sign = p[0] == '-';
+
+    float window_value = 0, prefix_value = 0;
+    const char* window_end = ParseFloatWindow(p, &window_value);
+    const char* prefix_end = ParseFloatPrefix(p, end, &prefix_value);
+    if (window_end != nullptr) {
+      ASSERT_EQ(window_end, prefix_end) << text;
+      ASSERT_EQ(absl::bit_cast<uint32_t>(window_value), absl::bit_cast<uint32_t>(prefix_value))
+          << text;
+      ++floats_taken;
+    } else if (prefix_end != nullptr && size - sign <= 15 && text[size] != '.' &&
+               (text[size] < '0' || text[size] > '9')) {
+      // A number this short is read in one window by both, the same way.
+      ADD_FAILURE() << "declined: " << text;
+    }
+    int64_t window_int = 0, prefix_int = 0;
+    const char* int_window_end = ParseIntWindow(p, &window_int);
+    const char* int_prefix_end = ParseIntPrefix(p, end, &prefix_int);
+    if (int_window_end != nullptr) {
+      ASSERT_EQ(int_window_end, int_prefix_end) << text;
+      ASSERT_EQ(window_int, prefix_int) << text;
+    } else if (int_prefix_end != nullptr) {
+      ASSERT_GT(int_prefix_end - p - static_cast<ptrdiff_t>(sign), 8) << text;
+    }
+  }
+  EXPECT_GT(floats_taken, 80000);
+}
+
+TEST(WindowParsersTest, FindByte16) {
+  // 16 bytes are read at each offset: padding after the text.
+  const std::string text = "12,45\n789012345," + std::string(kParsePadding, 'y');
+  EXPECT_EQ(FindByte16(text.data(), ','), 2);
+  EXPECT_EQ(FindByte16(text.data(), '\n'), 5);
+  EXPECT_EQ(FindByte16(text.data() + 3, ','), 12);
+  EXPECT_EQ(FindByte16(text.data(), 'x'), 16);
+  EXPECT_EQ(FindByte16(text.data() + 6, ','), 9);
 }
 
 }  // namespace
