@@ -10,47 +10,33 @@
 // beside fast_float::from_chars and std::from_chars, in ns per field.
 //
 // Issue 8, "Faster ingestion" (2 shared cores; figures as ranges over runs).
-// Where the time went (perf record -g --call-graph dwarf on --only pipeline,
-// the pipeline's two worker threads; the consumer thread was under 4% of the
-// samples): BlockParser::ParseRowFast 70-74% (per row 3 FP32 fields at
-// 10.1-10.6 ns each and 2 int64 fields), pread's copy into the block buffer
-// 6-8%, kernel entry/exit and page faults (pvm_irq_enable) 5-11%,
-// TransformValidatedRange 4-5%, ValidateRange 3%, PrepareBatch's memset and
-// first-touch page faults of new chunks 3%, futex hand-overs 2-3%,
-// ParseLines 2-3%. callgrind (--rows 300000, deterministic): a pipeline
-// worker ran 817 instructions a row, 695 of them in ParseRowFast (a float
-// field about 118, an int field about 75), ValidateRange 51,
-// TransformValidatedRange 32.
-// What moved it:
-// - fast_float.h: a short decimal's digits in one SwarDigits (the '.'
-//   dropped by a byte shift): 10.1-10.6 -> 8.5-8.7 ns per FP32 field
-//   (fast_float::from_chars 16.3-16.7, std::from_chars 18.9-19.5).
-// - fast_float.h: int64 fields of up to 8 digits from one 16-byte load.
-// - input_pipeline.cc: 512 KB blocks of mostly one 16384-row chunk (was
-//   2 MB of 8192-row chunks), the file kept open across blocks, 4 KB (was
-//   64 KB) read past a block: in the pipeline phase page faults
-//   4,300-4,800 -> 1,300-1,400, context switches 2,300-2,500 -> 1,300, peak
-//   RSS 25-33 -> 19 MB.
-// Together, in instructions a row (callgrind; a float field now about 100,
-// an int field about 50): pipeline worker 817 -> 699 (-14%), ScanFiles ->
-// features 817 -> 713 (-13%), analyze pass 933 -> 828 (-11%).
-// Wall clock, ratio to the ceiling of the same run. Before, quiet machine:
-// ceiling 2.67-3.55 GB/s, pipeline 1.04-1.07 GB/s = 30.0-38.9%, shuffled
-// 0.88-0.90 GB/s = 25.3-32.9%, ScanFiles -> features 0.80-1.23 GB/s =
-// 22.4-46.0%. After, the cores were shared with other jobs; the two
-// steadiest old-then-new pairs (ceiling 2.06-2.51 GB/s): pipeline 872-882
-// -> 1052-1067 MB/s (35.3-42.9% -> 42.4-43.1%; 12.7-12.8 -> 15.1-15.5 M
-// rows per CPU second), shuffled 689-702 -> 778-816 MB/s (27.9-34.1% ->
-// 31.9-32.5%), ScanFiles -> features 1044-1048 -> 1153-1165 MB/s
-// (42.3-51.0% -> 46.3-47.3%). Against a quiet 3.55 GB/s ceiling the +20%
-// is about 1.26 GB/s = 36%: 40% (1.42 GB/s: 49 ns of CPU a row on the 2
-// cores) needs about 12% fewer instructions again, about 85 of the 699 a
-// row, 591 of which are ParseRowFast's field parsing.
-// Tried and dropped: finding a line's ',' and '\n' with SSE2 first so its
-// fields parse independently: 8% fewer rows per CPU second (the parse is
-// bound by instruction throughput, not by one field waiting for the
-// previous one's end); forcing ParseRowFast inline into ParseLines: 5
-// instructions a row.
+// Step 1 (instructions): perf put BlockParser::ParseRowFast at 70-74% of
+// the pipeline workers' time (pread's copy 6-8%, kernel entry and page
+// faults 5-11%, transform 4-5%, validation 3%), and callgrind at 817
+// instructions a row. SWAR digits in fast_float.h, 512 KB blocks read with
+// the file kept open: 699 instructions a row, 12.7 -> 15.5 M rows per CPU
+// second, pipeline 36.9-42.3% of the ceiling (8 runs, ceiling 2.50-2.74
+// GB/s). Then one SSE2 pass for a decimal's up to 15 digits
+// (ReadShortDecimal: 8.8 -> 6.4 ns a float field; fast_float::from_chars
+// 16.0, std::from_chars 18.4), the domain and bucket checks vectorized
+// (transform's ValidateRange: 51 -> 20 instructions a row) and rows parsed
+// with no bound checks away from a buffer's end: 100 fewer instructions a
+// row, and no faster (17.3 M rows per CPU second before and after).
+// Step 2 (latency): so the parse was bound by a dependency chain, not by
+// instruction throughput: each field's start waited for the previous
+// number to be read in full (sign load, digit mask, dot, end: about 20
+// cycles a field, 5 fields a row). BlockParser::ParseRowsWindowed finds a
+// field's end from its separator alone (one load, compare, movemask,
+// tzcnt) and only checks that the number ends there: 508 instructions a
+// row in the parse (more than before), 24.5-25.6 M rows per CPU second.
+// Figures after both steps, 8 runs on a quiet VM (ceiling 3.14-3.63 GB/s):
+// pipeline 1.64-1.76 GB/s = 46.2-52.2% (median 48.0%; target 40%),
+// shuffled 0.98-1.16 GB/s = 27.3-36.3% (target 25%), ScanFiles ->
+// features 53.9-59.7%, analyze pass 34.1-45.2%; peak RSS 19 MB.
+// Tried and dropped: finding a whole line's separators first, so that its
+// fields parse independently (8% fewer rows per CPU second, before step 1's
+// instruction cuts: it added more instructions than the chain it cut);
+// forcing the bounded row parser inline into ParseLines (5 instructions).
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -122,7 +108,15 @@ double CpuSeconds() {
          (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
+// The system (kernel) part of CpuSeconds: reads' copies and page faults.
+double SystemSeconds() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
 double g_cpu_start = 0;
+double g_system_start = 0;
 
 long PeakRssMb() {
   struct rusage usage;
@@ -133,11 +127,14 @@ long PeakRssMb() {
 void Print(const char* what, int64_t rows, int64_t bytes, double seconds, double ceiling) {
   const double mb_s = bytes / 1e6 / seconds;
   const double cpu = CpuSeconds() - g_cpu_start;
+  const double system = SystemSeconds() - g_system_start;
   std::printf(
-      "%-46s %7.3f s %6.2f M rows/s %7.1f MB/s %5.1f%% of ceiling | cpu %6.3f s, "
+      "%-46s %7.3f s %6.2f M rows/s %7.1f MB/s %5.1f%% of ceiling | cpu %6.3f s (sys %5.3f), "
       "%5.2f M rows/cpu-s\n",
-      what, seconds, rows / 1e6 / seconds, mb_s, 100.0 * mb_s / ceiling, cpu, rows / 1e6 / cpu);
+      what, seconds, rows / 1e6 / seconds, mb_s, 100.0 * mb_s / ceiling, cpu, system,
+      rows / 1e6 / cpu);
   g_cpu_start = CpuSeconds();
+  g_system_start = SystemSeconds();
 }
 
 // The FP32 fields (numeric columns and the label) of the first `max_bytes` of
@@ -267,6 +264,7 @@ int main(int argc, char** argv) {
   SplitLines(file);  // Warm the page cache.
 
   g_cpu_start = CpuSeconds();
+  g_system_start = SystemSeconds();
   Clock::time_point start = Clock::now();
   const int64_t lines = SplitLines(file);
   const double split_seconds = Seconds(start);
@@ -282,6 +280,7 @@ int main(int argc, char** argv) {
 
   // Analyze (the trainer's first pass): raw rows, per-worker Analyzers merged.
   g_cpu_start = CpuSeconds();
+  g_system_start = SystemSeconds();
   start = Clock::now();
   std::vector<skewfree::transform::Analyzer> analyzers(threads,
                                                        skewfree::transform::Analyzer(layout));
@@ -304,6 +303,7 @@ int main(int argc, char** argv) {
   // ScanFiles with the transformer (the exact solver's pass, minus its math).
   if (run("scan")) {
     g_cpu_start = CpuSeconds();
+    g_system_start = SystemSeconds();
     start = Clock::now();
     std::vector<double> sums(threads);
     auto scanned = skewfree::training::ScanFiles(
@@ -319,6 +319,7 @@ int main(int argc, char** argv) {
   for (size_t shuffle : {size_t{0}, size_t{10000}}) {
     if (!run(shuffle == 0 ? "pipeline" : "shuffle")) continue;
     g_cpu_start = CpuSeconds();
+    g_system_start = SystemSeconds();
     start = Clock::now();
     auto pipeline = skewfree::training::InputPipeline::Create(
         layout, &*transformer,
