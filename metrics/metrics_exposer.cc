@@ -103,13 +103,24 @@ bool AcceptsGzip(evhttp_request* request) {
   return accepted != nullptr && absl::StrContains(absl::AsciiStrToLower(accepted), "gzip");
 }
 
+// Sends `body`, or for HEAD only its length: libevent 2.1 would send the
+// body after a HEAD too (RFC 9110 9.3.2: a HEAD answer has none).
+void SendBody(evhttp_request* request, int code, const char* reason, const std::string& body) {
+  evbuffer* out = evbuffer_new();
+  if (evhttp_request_get_command(request) == EVHTTP_REQ_HEAD) {
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Length",
+                      std::to_string(body.size()).c_str());
+  } else {
+    evbuffer_add(out, body.data(), body.size());
+  }
+  evhttp_send_reply(request, code, reason, out);
+  evbuffer_free(out);
+}
+
 void SendText(evhttp_request* request, int code, const char* reason, const std::string& body) {
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
   evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
-  evbuffer* out = evbuffer_new();
-  evbuffer_add(out, body.data(), body.size());
-  evhttp_send_reply(request, code, reason, out);
-  evbuffer_free(out);
+  SendBody(request, code, reason, body);
 }
 
 // Answers the scrape; the number of body bytes sent.
@@ -122,11 +133,8 @@ size_t SendPage(evhttp_request* request, std::string page) {
       page = *std::move(packed);
     }
   }
-  evbuffer* out = evbuffer_new();
-  evbuffer_add(out, page.data(), page.size());
-  evhttp_send_reply(request, 200, "OK", out);
-  evbuffer_free(out);
-  return page.size();
+  SendBody(request, 200, "OK", page);
+  return evhttp_request_get_command(request) == EVHTTP_REQ_HEAD ? 0 : page.size();
 }
 
 }  // namespace

@@ -168,6 +168,39 @@ TEST(MetricsExposerTest, OnlyGetAndHead) {
   EXPECT_THAT(response, HasSubstr("Allow: GET, HEAD\r\n"));
 }
 
+// HEAD answers what GET would, headers only: the page's type and length.
+TEST(MetricsExposerTest, HeadAnswersHeadersOnly) {
+  auto registry = RegistryWith("skewfree_test_total", 1);
+  std::unique_ptr<MetricsExposer> exposer = Expose("127.0.0.1", registry);
+  ASSERT_NE(exposer, nullptr);
+  const auto head = [&exposer](const std::string& path) {
+    absl::StatusOr<int> fd = skewfree_testing::ConnectLoopback(exposer->port(), "metrics");
+    EXPECT_TRUE(fd.ok()) << fd.status();
+    if (!fd.ok()) return std::string();
+    const std::string request = absl::StrCat("HEAD ", path, " HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(::write(*fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    std::string response;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(*fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
+    ::close(*fd);
+    return response;
+  };
+  const std::string page = head("/metrics");
+  EXPECT_THAT(page, StartsWith("HTTP/1.0 200"));
+  EXPECT_THAT(page, HasSubstr("Content-Type: text/plain; version=0.0.4"));
+  const size_t at = page.find("Content-Length: ");
+  ASSERT_NE(at, std::string::npos) << page;
+  EXPECT_GT(std::stoul(page.substr(at + 16)), 0u) << page;
+  EXPECT_EQ(BodyOf(page), "");
+  const std::string missing = head("/other");
+  EXPECT_THAT(missing, StartsWith("HTTP/1.0 404"));
+  EXPECT_THAT(missing, HasSubstr("Content-Length: 15\r\n"));  // "no page /other\n"
+  EXPECT_EQ(BodyOf(missing), "");
+  // A HEAD sends no page bytes.
+  EXPECT_THAT(HttpGet(exposer->port(), "/metrics").value_or(""),
+              HasSubstr("exposer_transferred_bytes_total 0\n"));
+}
+
 // Prometheus scrapes with HTTP/1.1 and keeps the connection between scrapes.
 TEST(MetricsExposerTest, KeepAliveAnswersWithContentLength) {
   auto registry = RegistryWith("skewfree_test_total", 1);
