@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/infer_request.h"
+#include "server/version_policy.h"
 
 namespace skewfree::server {
 namespace {
@@ -232,7 +233,7 @@ absl::Status InferenceHandler::ModelMetadata(const inference::ModelMetadataReque
   for (const auto& version : model->versions) {
     response->add_versions(version->version_string);
   }
-  response->set_platform("skewfree_linear");
+  response->set_platform(std::string(kModelPlatform));
   const transform::FeatureLayout& layout = served->bundle->transformer().layout();
   for (int c = 0; c < layout.num_columns(); ++c) {
     auto* input = response->add_inputs();
@@ -256,7 +257,7 @@ absl::Status InferenceHandler::ModelConfig(const inference::ModelConfigRequest& 
   SKEWFREE_RETURN_IF_ERROR(Resolve(*snapshot, request.name(), request.version(), &model, &served));
   inference::ModelConfig* config = response->mutable_config();
   config->set_name(model->name);
-  config->set_platform("skewfree_linear");
+  config->set_platform(std::string(kModelPlatform));
   config->set_backend("skewfree");
   if (std::optional<VersionPolicy> policy = versions_->PolicyOf(model->name)) {
     ToModelVersionPolicy(*policy, config->mutable_version_policy());

@@ -107,6 +107,11 @@ absl::StatusOr<ModelSource> ToSource(const v1::ModelConfig& config, const std::s
     return absl::InvalidArgumentError(
         absl::StrCat("model '", name, "' has no base_path and there is no --model-repository"));
   }
+  if (!config.model_platform().empty() && config.model_platform() != kModelPlatform) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", name, "': model_platform '", config.model_platform(),
+                     "' is not served here (only '", kModelPlatform, "' bundles)"));
+  }
   SKEWFREE_ASSIGN_OR_RETURN(source.policy, ToPolicy(config.model_version_policy(), name));
   return source;
 }

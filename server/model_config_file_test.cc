@@ -30,6 +30,7 @@ TEST(ModelConfigFileTest, ParsesEveryPolicyAndPath) {
       config {
         name: "humidity"
         base_path: "/models/humidity"
+        model_platform: "skewfree_linear"
         model_version_policy { latest { num_versions: 2 } }
       }
       config {
@@ -97,6 +98,9 @@ TEST(ModelConfigFileTest, BadValuesNameTheirConfigLine) {
       {"model_config_list { config { name: \"a\"\n model_version_policy { specific { versions: 0 "
        "} } } }",
        "model 'a': model_version_policy specific: version 0 is not >= 1"},
+      {"model_config_list { config { name: \"a\"\n model_platform: \"tensorflow\" } }",
+       ":1:21: model 'a': model_platform 'tensorflow' is not served here (only "
+       "'skewfree_linear' bundles)"},
   };
   for (const auto& c : cases) {
     EXPECT_THAT(Parse(c.text), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.error)))

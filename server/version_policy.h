@@ -12,6 +12,10 @@
 
 namespace skewfree::server {
 
+// What this server serves: model metadata's "platform", and the one
+// model_platform a model config file may name.
+inline constexpr absl::string_view kModelPlatform = "skewfree_linear";
+
 // Like Triton's version_policy and TF Serving's ServableVersionPolicy: the
 // newest N versions that load, exactly the listed versions (those of them
 // present and loadable), or every version present.
