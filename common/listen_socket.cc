@@ -75,17 +75,24 @@ void SetPort(sockaddr* address, int port) {
 }
 
 // One socket per resolved address. With port 0 the first socket picks the
-// port and the others take the same one. 0, or the errno of the failure.
+// port and the others take the same one. An address of a family this kernel
+// lacks (::1 of "localhost" without IPv6) is skipped, as gRPC skips it, if
+// another one binds. 0, or the errno of the failure.
 int ListenResolved(const addrinfo* found, std::vector<int>* fds) {
+  int unsupported = 0;
   for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
     sockaddr_storage address{};
     std::memcpy(&address, a->ai_addr, a->ai_addrlen);
     if (!fds->empty()) SetPort(reinterpret_cast<sockaddr*>(&address), PortOf(fds->front()));
     const int fd = BindAndListen(reinterpret_cast<sockaddr*>(&address), a->ai_addrlen, false);
+    if (fd < 0 && errno == EAFNOSUPPORT) {
+      unsupported = EAFNOSUPPORT;
+      continue;
+    }
     if (fd < 0) return errno;
     fds->push_back(fd);
   }
-  return 0;
+  return fds->empty() ? unsupported : 0;
 }
 
 }  // namespace
