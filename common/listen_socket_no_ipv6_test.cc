@@ -66,22 +66,10 @@ extern "C" int socket(int domain, int type, int protocol) {
 namespace skewfree::common {
 namespace {
 
-using ::skewfree_testing::ConnectTo;
+using ::skewfree_testing::BoundFamily;
+using ::skewfree_testing::Connects;
 using ::skewfree_testing::StatusIs;
 using ::testing::HasSubstr;
-
-int Family(int fd) {
-  sockaddr_storage bound{};
-  socklen_t length = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  return bound.ss_family;
-}
-
-bool Connects(const std::string& host, int port) {
-  absl::StatusOr<int> fd = ConnectTo(host, port, "test");
-  if (fd.ok()) close(*fd);
-  return fd.ok();
-}
 
 class NoIpv6Test : public ::testing::Test {
  protected:
@@ -103,7 +91,7 @@ TEST_F(NoIpv6Test, WildcardListensOnIpv4) {
     absl::StatusOr<ListeningSockets> sockets = ListenTcp(address, 0);
     ASSERT_TRUE(sockets.ok()) << address << ": " << sockets.status();
     ASSERT_EQ(sockets->fds().size(), 1u) << address;
-    EXPECT_EQ(Family(sockets->fds()[0]), AF_INET) << address;
+    EXPECT_EQ(BoundFamily(sockets->fds()[0]), AF_INET) << address;
     EXPECT_TRUE(Connects("127.0.0.1", sockets->port())) << address;
   }
 }
@@ -114,7 +102,7 @@ TEST_F(NoIpv6Test, NameListensOnItsIpv4Address) {
   absl::StatusOr<ListeningSockets> sockets = ListenTcp(kBothFamilies, 0);
   ASSERT_TRUE(sockets.ok()) << sockets.status();
   ASSERT_EQ(sockets->fds().size(), 1u);
-  EXPECT_EQ(Family(sockets->fds()[0]), AF_INET);
+  EXPECT_EQ(BoundFamily(sockets->fds()[0]), AF_INET);
   EXPECT_TRUE(Connects("127.0.0.1", sockets->port()));
 }
 
@@ -124,8 +112,8 @@ TEST(ListenTcpTest, NameOfBothFamiliesListensOnBoth) {
   absl::StatusOr<ListeningSockets> sockets = ListenTcp(kBothFamilies, 0);
   ASSERT_TRUE(sockets.ok()) << sockets.status();
   ASSERT_EQ(sockets->fds().size(), 2u);
-  EXPECT_EQ(Family(sockets->fds()[0]), AF_INET6);
-  EXPECT_EQ(Family(sockets->fds()[1]), AF_INET);
+  EXPECT_EQ(BoundFamily(sockets->fds()[0]), AF_INET6);
+  EXPECT_EQ(BoundFamily(sockets->fds()[1]), AF_INET);
   EXPECT_TRUE(Connects("::1", sockets->port()));
   EXPECT_TRUE(Connects("127.0.0.1", sockets->port()));
 }

@@ -11,24 +11,11 @@
 namespace skewfree::common {
 namespace {
 
-using ::skewfree_testing::ConnectTo;
+using ::skewfree_testing::BoundFamily;
+using ::skewfree_testing::Connects;
 using ::skewfree_testing::HasIpv6Loopback;
 using ::skewfree_testing::StatusIs;
 using ::testing::HasSubstr;
-
-// Whether a connection to host:port is accepted (the socket listens).
-bool Connects(const std::string& host, int port) {
-  absl::StatusOr<int> fd = ConnectTo(host, port, "test");
-  if (fd.ok()) close(*fd);
-  return fd.ok();
-}
-
-int Family(int fd) {
-  sockaddr_storage bound{};
-  socklen_t length = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  return bound.ss_family;
-}
 
 TEST(ListenTcpTest, WildcardIsOneDualStackSocket) {
   for (const std::string address : {"0.0.0.0", "::", "[::]", ""}) {
@@ -39,7 +26,7 @@ TEST(ListenTcpTest, WildcardIsOneDualStackSocket) {
     EXPECT_GT(sockets->port(), 0);
     EXPECT_TRUE(Connects("127.0.0.1", sockets->port()));
     if (!HasIpv6Loopback()) continue;
-    EXPECT_EQ(Family(sockets->fds().front()), AF_INET6);
+    EXPECT_EQ(BoundFamily(sockets->fds().front()), AF_INET6);
     EXPECT_TRUE(Connects("::1", sockets->port()));
   }
   if (!HasIpv6Loopback()) GTEST_SKIP() << "no ::1 on this machine: IPv4 half only";

@@ -51,6 +51,21 @@ inline absl::StatusOr<int> ConnectLoopback(int port, const std::string& what) {
   return ConnectTo("127.0.0.1", port, what);
 }
 
+// Whether host:port accepts a connection (something listens there).
+inline bool Connects(const std::string& host, int port) {
+  absl::StatusOr<int> fd = ConnectTo(host, port, "test");
+  if (fd.ok()) ::close(*fd);
+  return fd.ok();
+}
+
+// The address family (AF_INET, AF_INET6) a socket is bound to.
+inline int BoundFamily(int fd) {
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  return bound.ss_family;
+}
+
 // Whether this machine has the IPv6 loopback address ::1 (on lo), for
 // tests that skip their IPv6 half without it.
 inline bool HasIpv6Loopback() {
