@@ -104,10 +104,12 @@ bool AcceptsGzip(evhttp_request* request) {
 }
 
 // Sends `body`, or for HEAD only its length: libevent 2.1 would send the
-// body after a HEAD too (RFC 9110 9.3.2: a HEAD answer has none).
-void SendBody(evhttp_request* request, int code, const char* reason, const std::string& body) {
+// body after a HEAD too (RFC 9110 9.3.2: a HEAD answer has none). Returns
+// the body bytes sent.
+size_t SendBody(evhttp_request* request, int code, const char* reason, const std::string& body) {
+  const bool head = evhttp_request_get_command(request) == EVHTTP_REQ_HEAD;
   evbuffer* out = evbuffer_new();
-  if (evhttp_request_get_command(request) == EVHTTP_REQ_HEAD) {
+  if (head) {
     evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Length",
                       std::to_string(body.size()).c_str());
   } else {
@@ -115,6 +117,7 @@ void SendBody(evhttp_request* request, int code, const char* reason, const std::
   }
   evhttp_send_reply(request, code, reason, out);
   evbuffer_free(out);
+  return head ? 0 : body.size();
 }
 
 void SendText(evhttp_request* request, int code, const char* reason, const std::string& body) {
@@ -133,8 +136,7 @@ size_t SendPage(evhttp_request* request, std::string page) {
       page = *std::move(packed);
     }
   }
-  SendBody(request, 200, "OK", page);
-  return evhttp_request_get_command(request) == EVHTTP_REQ_HEAD ? 0 : page.size();
+  return SendBody(request, 200, "OK", page);
 }
 
 }  // namespace
