@@ -258,27 +258,22 @@ const char* BlockParser::ParseRowsWindowed(const FileSchema& file, const char* p
 
 bool BlockParser::ParseRowFast(const FileSchema& file, const char* begin, const char* end,
                                const char** next) {
-  const int* targets = file.targets.data();
   const int num_fields = file.num_fields;
   const char* p = begin;
   // Locals, not members: the int64 stores below could alias row_ (size_t),
   // which would make the compiler reload it after each field.
   const size_t row = row_;
-  float* const labels = batch_->rows.labels.data();
-  float* const* floats = floats_.data();
-  int64_t* const* ints = ints_.data();
+  const FieldSlot* const slots = slots_.data();
   for (int f = 0; f < num_fields; ++f) {
-    const int target = targets[f];
+    const FieldSlot slot = slots[f];
     const char* q;
-    if (target == kIgnore) {
+    if (slot.floats != nullptr) {
+      q = ParseFloatPrefix(p, end, slot.floats + row);
+    } else if (slot.ints != nullptr) {
+      q = ParseIntPrefix(p, end, slot.ints + row);
+    } else {
       q = p;
       while (q < end && *q != ',' && *q != '\n' && *q != '\r') ++q;
-    } else if (target == kLabel) {
-      q = ParseFloatPrefix(p, end, labels + row);
-    } else if (floats[target] != nullptr) {
-      q = ParseFloatPrefix(p, end, floats[target] + row);
-    } else {
-      q = ParseIntPrefix(p, end, ints[target] + row);
     }
     if (q == nullptr) return false;
     if (f + 1 < num_fields) {

@@ -97,9 +97,9 @@ class BlockParser {
   transform::RawBatchView view_;  // Over batch_'s buffers.
   std::vector<float*> floats_;    // Per spec column: batch_ buffers, or null.
   std::vector<int64_t*> ints_;
-  // Per field of file_: where ParseRowsWindowed puts its value (the label's
-  // or a numeric column's FP32 buffer, or a categorical column's INT64
-  // one); both null for an ignored field.
+  // Per field of file_: where the row parsers put its value (the label's or
+  // a numeric column's FP32 buffer, or a categorical column's INT64 one);
+  // both null for an ignored field.
   struct FieldSlot {
     float* floats = nullptr;
     int64_t* ints = nullptr;

@@ -76,6 +76,12 @@ inline __m128i LeadingBytes(int n) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLeadingOnes + 16 - n));
 }
 
+// Of 16 bytes less '0': bit i set where byte i is not a digit, and bit 16.
+inline uint32_t NonDigits(__m128i values) {
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values);
+  return (~static_cast<uint32_t>(_mm_movemask_epi8(is_digit)) & 0xFFFF) | 0x10000;
+}
+
 // The common short case of "digits(.digits)?" at `p`: the number (at most 15
 // digits, its '.' included) and the character that ends it (a non-digit, or
 // `end`) both among the 16 bytes at p. The digits, less the '.', are read
@@ -91,9 +97,8 @@ inline const char* ReadShortDecimal(const char* p, const char* end, uint64_t* sc
   if (limit < 1) return nullptr;
   const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i values = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values);
   // Bit i: p[i] ends a digit run (a non-digit, or `end`); bit 16 is a sentinel.
-  uint32_t stops = (~static_cast<uint32_t>(_mm_movemask_epi8(is_digit)) & 0xFFFF) | 0x10000;
+  uint32_t stops = NonDigits(values);
   uint32_t dots = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
   if (limit < 16) {
     stops |= uint32_t{1} << limit;
@@ -216,8 +221,7 @@ inline const char* ParseFloatPrefix(const char* p, const char* end, float* value
 inline const char* ReadShortUnsigned(const char* p, const char* end, uint64_t* value) {
   const __m128i values =
       _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
-  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values);
-  uint32_t stops = (~static_cast<uint32_t>(_mm_movemask_epi8(is_digit)) & 0xFFFF) | 0x10000;
+  uint32_t stops = NonDigits(values);
   if (end - p < 16) stops |= uint32_t{1} << (end - p);
   const int count = std::countr_zero(stops);
   if (count == 0 || count > 8) return nullptr;
