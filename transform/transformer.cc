@@ -159,16 +159,15 @@ void ForEachInt(const ColumnView& column, size_t begin, size_t end, Fn fn) {
   }
 }
 
-// True when every value of an FP32 column's rows [begin, end) lies in
-// `range`: one vectorizable pass with no branch per value (a comparison with
-// NaN is false).
+// True when every value of a numeric column's rows [begin, end), read as
+// FP32, lies in `range`: one vectorizable pass with no branch per value (a
+// comparison with NaN is false).
 bool AllInRange(const ColumnView& column, size_t begin, size_t end,
                 FeatureLayout::FloatRange range) {
   unsigned in_range = 1;
-  for (size_t r = begin; r < end; ++r) {
-    const float x = column.Load<float>(r);
+  ForEachFloat(column, begin, end, [&in_range, range](size_t, float x) {
     in_range &= static_cast<unsigned>(x >= range.min) & (x <= range.max);
-  }
+  });
   return in_range != 0;
 }
 
@@ -193,14 +192,7 @@ bool AllValid(const FeatureLayout& layout, const RawBatchView& batch, size_t beg
   for (int c = 0; c < layout.num_columns(); ++c) {
     const ColumnView& column = batch.columns[c];
     if (layout.is_numeric(c)) {
-      const FeatureLayout::FloatRange range = layout.accepted_range(c);
-      if (column.type() == ValueType::kFloat32) {
-        valid &= AllInRange(column, begin, end, range);
-      } else {
-        ForEachFloat(column, begin, end, [&valid, range](size_t, float x) {
-          valid &= (x >= range.min) & (x <= range.max);
-        });
-      }
+      valid &= AllInRange(column, begin, end, layout.accepted_range(c));
     } else {
       const int64_t buckets = layout.spec().columns(c).categorical().num_buckets();
       valid &= AllBelow(column, begin, end, buckets);
