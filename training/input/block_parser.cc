@@ -237,7 +237,6 @@ const char* BlockParser::ParseRowsWindowed(const FileSchema& file, const char* p
   const int last = file.num_fields - 1;
   const FieldSlot* const slots = slots_.data();
   int64_t* const row_offsets = row_offsets_.data();
-  const int64_t begin_offset = offset;
   const size_t capacity = capacity_;
   size_t row = row_;
   while (p < window_end && row < capacity) {
@@ -248,7 +247,7 @@ const char* BlockParser::ParseRowsWindowed(const FileSchema& file, const char* p
     if (q == nullptr) break;
     q = ParseFieldWindowed<'\n'>(slots[last].floats, slots[last].ints, row, q);
     if (q == nullptr) break;
-    row_offsets[row] = begin_offset + (p - begin);
+    row_offsets[row] = offset + (p - begin);
     ++row;
     p = q;
   }
